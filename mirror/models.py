@@ -287,7 +287,9 @@ def _load_pretrained(spec: ModelSpec, dtype: torch.dtype) -> tuple[Any, Any]:
 
 
 def _load_on_this_thread(spec: ModelSpec, device: str, dtype: torch.dtype, cache_root: Path | None) -> tuple[Any, Any, bool]:
-    torch.set_grad_enabled(False)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # the UI shows its own progress; the bars only clutter logs and the CLI
     if spec.kind == "bundled":
         model, tokenizer, from_cache = _load_bundled(cache_root)
         model = model.to(dtype)

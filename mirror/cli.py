@@ -1,0 +1,158 @@
+"""Command line: `python -m mirror info | generate | score`.
+
+Bad input (empty prompt, out-of-range parameter, unknown model) exits with status 2 and one line on
+stderr, never a traceback. Parameters are checked before the model loads, so mistakes fail fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from mirror.config import DEFAULT_PRESET, PRESETS
+from mirror.models import LoadedModel, ModelLoadError, load_model
+from mirror.sampling import ParameterError, SamplingParams
+
+
+class UsageError(Exception):
+    """Bad command-line input; the message is shown as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `python -m mirror {self.prog.split()[-1]} --help`)")
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="bundled (default), a Hugging Face id such as gpt2, or a local folder")
+    parser.add_argument("--device", help="cpu, cuda or mps (default: the best available)")
+    parser.add_argument("--dtype", help="float32, bfloat16 or float16 (default: per device)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mirror", description="Magic Mirror: watch a small language model write.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    info = commands.add_parser("info", help="load the model and print facts about it")
+    _add_model_options(info)
+    info.add_argument("--json", action="store_true", help="print one JSON object")
+
+    gen = commands.add_parser("generate", help="stream a continuation of PROMPT")
+    gen.add_argument("prompt", help="the prompt; - reads it from standard input")
+    _add_model_options(gen)
+    gen.add_argument("--preset", default=DEFAULT_PRESET, help=f"one of {', '.join(PRESETS)} (default {DEFAULT_PRESET})")
+    gen.add_argument("--temperature", type=float)
+    gen.add_argument("--top-k", type=int)
+    gen.add_argument("--top-p", type=float)
+    gen.add_argument("--repetition-penalty", type=float)
+    gen.add_argument("--no-repeat-ngram", type=int, dest="no_repeat_ngram_size")
+    gen.add_argument("--max-new-tokens", type=int)
+    gen.add_argument("--seed", type=int)
+    gen.add_argument("--chat", action="store_true", help="wrap the prompt as one user turn of a chat")
+    gen.add_argument("--json", action="store_true", help="one JSON object per token, then a summary")
+
+    score = commands.add_parser("score", help="show how likely the model finds each token of TEXT")
+    score.add_argument("text", help="the text; - reads it from standard input")
+    _add_model_options(score)
+    score.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def _read(value: str) -> str:
+    text = sys.stdin.read() if value == "-" else value
+    if not text.strip():
+        raise UsageError("the text is empty: give a prompt or text to work on")
+    return text
+
+
+def _params(args: argparse.Namespace) -> SamplingParams:
+    names = ("temperature", "top_k", "top_p", "repetition_penalty", "no_repeat_ngram_size", "max_new_tokens", "seed")
+    overrides = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+    return SamplingParams.preset(args.preset, **overrides)
+
+
+def _emit(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False), flush=True)
+
+
+def cmd_info(args: argparse.Namespace, loader: Callable[..., LoadedModel]) -> None:
+    lm = loader(args.model, args.device, args.dtype)
+    info = lm.info.to_dict()
+    if args.json:
+        _emit(info)
+        return
+    labels = {"name": "model", "source": "source", "location": "location", "device": "device", "dtype": "dtype",
+              "parameters": "parameters", "context_length": "context length", "load_seconds": "load time",
+              "from_cache": "from cache", "has_chat_template": "chat template"}
+    for key, label in labels.items():
+        value = info[key]
+        if key == "parameters":
+            value = f"{value:,} ({value / 1e6:.0f}M)"
+        elif key == "load_seconds":
+            value = f"{value:.2f} s"
+        print(f"{label:>15}: {value}")
+
+
+def cmd_generate(args: argparse.Namespace, loader: Callable[..., LoadedModel]) -> None:
+    from mirror.generation import generate
+
+    prompt = _read(args.prompt)
+    params = _params(args)
+    lm = loader(args.model, args.device, args.dtype)
+    run = generate(lm, prompt, params, chat=args.chat)
+    if run.dropped_prompt_tokens:
+        print(f"note: the prompt was cut from the left by {run.dropped_prompt_tokens} tokens to fit the "
+              f"{run.context}-token context window", file=sys.stderr)
+    for step in run:
+        if args.json:
+            _emit(step.to_dict())
+        else:
+            print(step.text, end="", flush=True)
+    result = run.result()
+    if args.json:
+        _emit({"summary": result.to_dict()})
+    else:
+        print()
+        print(f"[{result.new_tokens} tokens, {result.tokens_per_second:.1f} tokens/s, first token after "
+              f"{result.time_to_first_token or 0:.2f} s, seed {result.seed}, stopped: {result.finish_reason}]",
+              file=sys.stderr)
+
+
+def cmd_score(args: argparse.Namespace, loader: Callable[..., LoadedModel]) -> None:
+    from mirror.analysis import score_text
+
+    text = _read(args.text)
+    lm = loader(args.model, args.device, args.dtype)
+    scored = score_text(lm, text)
+    if args.json:
+        _emit({"tokens": [t.to_dict() for t in scored.tokens], "perplexity": scored.perplexity,
+               "mean_surprisal_bits": scored.mean_surprisal, "windows": scored.windows})
+        return
+    print(f"{'#':>5}  {'token':<20} {'prob':>8} {'rank':>6} {'entropy':>8} {'surprisal':>9}  top alternative")
+    for t in scored.tokens:
+        best = t.alternatives[0]
+        print(f"{t.index:>5}  {json.dumps(t.token, ensure_ascii=False):<20} {t.prob:>8.4f} {t.rank:>6} "
+              f"{t.entropy:>8.2f} {t.surprisal:>9.2f}  {json.dumps(best[1], ensure_ascii=False)} {best[2]:.3f}")
+    print(f"perplexity {scored.perplexity:.2f}, mean surprisal {scored.mean_surprisal:.2f} bits, "
+          f"{len(scored.tokens)} tokens scored in {scored.windows} pass(es)")
+
+
+COMMANDS = {"info": cmd_info, "generate": cmd_generate, "score": cmd_score}
+
+
+def main(argv: Sequence[str] | None = None, loader: Callable[..., LoadedModel] = load_model) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        COMMANDS[args.command](args, loader)
+        return 0
+    except (UsageError, ParameterError, ModelLoadError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
