@@ -1,0 +1,100 @@
+"""The home page in a real browser: it shows the model and answers a question.
+
+Contract with Home.py: a model card naming SmolLM2, an "Ask the mirror"
+`st.chat_input`, and the streamed answer in an assistant `st.chat_message`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+QUESTION = "What is a mirror?"
+# The first run loads the model; an answer is generated on 2 CPU cores.
+LOAD_TIMEOUT_MS = 120_000
+ANSWER_TIMEOUT_MS = 120_000
+
+# Streamlit marks the app root with the script's state ("initial", "running",
+# "notRunning", ...) and labels each message's content "Chat message from <name>".
+_JS_HELPERS = """
+const appIdle = () => {
+  const app = document.querySelector("[data-testid='stApp']");
+  return !!app && app.getAttribute("data-test-script-state") === "notRunning";
+};
+const content = (m) => {
+  const c = m.querySelector("[data-testid='stChatMessageContent']");
+  return c ? c.innerText : "";
+};
+const isUser = (m) => {
+  const c = m.querySelector("[data-testid='stChatMessageContent']");
+  const label = ((c && c.getAttribute("aria-label")) || "").toLowerCase();
+  return label.endsWith(" user") || label.endsWith(" human");
+};
+// An exception ends the wait at once; the test then fails with its text.
+const crashed = () => !!document.querySelector("[data-testid='stException']");
+const answersTo = (question) => {
+  const msgs = Array.from(document.querySelectorAll("[data-testid='stChatMessage']"));
+  const q = msgs.findIndex((m) => isUser(m) && content(m).includes(question));
+  return q < 0 ? [] : msgs.slice(q + 1).filter((m) => !isUser(m));
+};
+"""
+
+HOME_READY = (
+    "() => {"
+    + _JS_HELPERS
+    + """
+  return appIdle() && (crashed() || (
+    document.body.innerText.includes("SmolLM2")
+    && !!document.querySelector("[data-testid='stChatInputTextArea']")));
+}"""
+)
+
+ANSWERED = (
+    "(question) => {"
+    + _JS_HELPERS
+    + """
+  if (!appIdle()) return false;
+  if (crashed()) return true;
+  const answers = answersTo(question);
+  return answers.length > 0 && content(answers[answers.length - 1]).trim().length > 0;
+}"""
+)
+
+ANSWER_TEXT = (
+    "(question) => {"
+    + _JS_HELPERS
+    + """
+  const answers = answersTo(question);
+  return answers.length ? content(answers[answers.length - 1]) : null;
+}"""
+)
+
+
+def _assert_no_exception(page) -> None:
+    errors = page.locator("[data-testid='stException']")
+    if errors.count():
+        pytest.fail(f"the app shows an exception:\n{errors.first.inner_text()}")
+
+
+def test_home_shows_model_and_answers_a_question(streamlit_server, browser_page, artifacts_dir):
+    page = browser_page
+    page.goto(f"{streamlit_server}/", wait_until="domcontentloaded")
+
+    # The first script run has finished, the model card is there, and so is the chat input.
+    page.wait_for_function(HOME_READY, timeout=LOAD_TIMEOUT_MS, polling=250)
+    _assert_no_exception(page)
+
+    page.get_by_test_id("stChatInputTextArea").fill(QUESTION)
+    page.get_by_test_id("stChatInputSubmitButton").click()
+
+    # Our question appears as a user message, followed by a non-empty
+    # assistant message, and the script has finished streaming it.
+    page.wait_for_function(ANSWERED, arg=QUESTION, timeout=ANSWER_TIMEOUT_MS, polling=250)
+    _assert_no_exception(page)
+
+    answer = page.evaluate(ANSWER_TEXT, QUESTION)
+    assert answer is not None and answer.strip(), "the assistant's answer is empty"
+    assert "\ufffd" not in answer, f"the answer has U+FFFD (broken decoding): {answer!r}"
+
+    page.screenshot(path=str(artifacts_dir / "home.png"), full_page=True)
