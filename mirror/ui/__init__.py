@@ -1,0 +1,1 @@
+"""The only part of mirror that imports streamlit: the cached loader, session state and widgets."""

@@ -1,0 +1,61 @@
+"""Home.py through Streamlit's AppTest with the bundled model."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+HOME = str(Path(__file__).resolve().parents[2] / "Home.py")
+TIMEOUT = 180  # the first test process may have to build the weight cache
+
+
+@pytest.fixture
+def app(bundled):  # the bundled fixture warms the weight cache before the app loads the model
+    at = AppTest.from_file(HOME, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_home_shows_the_model_card(app):
+    text = " ".join(m.value for m in app.markdown) + " ".join(s.value for s in app.subheader)
+    assert "SmolLM2-135M-Instruct" in text
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Parameters"] == "135 M" and metrics["Context"] == "8,192 tokens"
+    assert metrics["Device"] == "cpu" and metrics["Precision"] == "float32"
+
+
+def test_ask_the_mirror_streams_an_answer(app):
+    app.chat_input[0].set_value("What is a mirror?").run()
+    assert not app.exception, app.exception
+    messages = app.chat_message
+    assert [m.name for m in messages] == ["user", "assistant"]
+    answer = messages[1].markdown[0].value
+    assert answer.strip() and "\ufffd" not in answer and "▌" not in answer
+    assert "tokens/s" in messages[1].caption[0].value
+    # The answer survives a rerun.
+    app.run()
+    assert app.chat_message[1].markdown[0].value == answer
+
+
+def test_blank_question_gets_a_hint(app):
+    app.chat_input[0].set_value("   ").run()
+    assert not app.exception
+    assert any("empty" in i.value for i in app.info)
+    assert not app.chat_message
+
+
+def test_html_in_a_question_is_shown_as_text(app):
+    app.chat_input[0].set_value("<script>alert(1)</script> [x](javascript:alert(2))").run()
+    shown = app.chat_message[0].markdown[0].value
+    assert "\\<script\\>" in shown and "\\[x\\]\\(javascript" in shown
+
+
+def test_unknown_model_offers_the_bundled_one(bundled, monkeypatch):
+    monkeypatch.setenv("MIRROR_MODEL", "./no/such/model")
+    at = AppTest.from_file(HOME, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    assert "No model folder" in at.error[0].value
+    at.button[0].click().run()
+    assert not at.error and "SmolLM2-135M-Instruct" in " ".join(s.value for s in at.subheader)
