@@ -12,8 +12,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 QUESTION = "What is a mirror?"
 # The first run loads the model; an answer is generated on 2 CPU cores.
+# A full 256-token reply was seen at 3.5 tokens/s on a busy machine, so the
+# answer gets 240 s of margin (pytest-timeout still caps the test at 600 s).
 LOAD_TIMEOUT_MS = 120_000
-ANSWER_TIMEOUT_MS = 120_000
+ANSWER_TIMEOUT_MS = 240_000
 
 # Streamlit marks the app root with the script's state ("initial", "running",
 # "notRunning", ...) and labels each message's content "Chat message from <name>".
