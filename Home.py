@@ -2,18 +2,15 @@
 
 import streamlit as st
 
-from mirror.sampling import SamplingParams
 from mirror.ui.home import ask_the_mirror, model_card
-from mirror.ui.loader import get_model
+from mirror.ui.page import setup_page
 
-st.set_page_config(page_title="Magic Mirror", page_icon="🪞", layout="wide")
-st.title("🪞 Magic Mirror")
+lm, params = setup_page("Magic Mirror", "🪞")
 st.write(
     "A small language model you can watch think: chat with it, see how temperature, top-k and top-p "
     "reshape its choices, and inspect why every token came out. Everything runs on this machine."
 )
-
-lm = get_model()
+st.page_link("pages/1_Chat.py", label="Chat with the mirror", icon="💬")
 if lm is not None:
     model_card(lm.info)
-    ask_the_mirror(lm, SamplingParams.preset("Balanced"))
+    ask_the_mirror(lm, params)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from mirror.config import MAX_PROMPT_CHARS
-from mirror.generation import GenerationResult, generate
+from mirror.generation import generate
+from mirror.history import EmptyMessage, check_user_message
 from mirror.models import LoadedModel, ModelInfo
 from mirror.sampling import SamplingParams
 from mirror.text import escape_markdown
+from mirror.ui.streaming import stream_into, summary_line
 
 ANSWER_KEY = "home_last_answer"
 SOURCES = {"bundled": "bundled with the app, runs offline", "hub": "Hugging Face Hub", "local": "local folder"}
@@ -29,13 +31,6 @@ def model_card(info: ModelInfo) -> None:
             st.caption("This is a base model without a chat template: questions are asked as a plain dialogue.")
 
 
-def _summary(result: GenerationResult) -> str:
-    stopped = {"eos": "finished", "length": "reached the token limit", "stop_string": "finished",
-               "context": "filled the context window", "cancelled": "stopped"}.get(result.finish_reason, "")
-    return (f"{result.new_tokens} tokens · {result.tokens_per_second:.1f} tokens/s · first token after "
-            f"{(result.time_to_first_token or 0):.2f} s · seed {result.seed} · {stopped}")
-
-
 def _show(question: str, answer: str, caption: str) -> None:
     with st.chat_message("user"):
         st.markdown(escape_markdown(question))
@@ -46,28 +41,25 @@ def _show(question: str, answer: str, caption: str) -> None:
 
 def ask_the_mirror(lm: LoadedModel, params: SamplingParams) -> None:
     st.markdown("#### Ask the mirror")
-    question = st.chat_input("Ask the mirror anything…", max_chars=MAX_PROMPT_CHARS)
+    question = st.chat_input("Ask the mirror anything…", submit_mode="stop")
     if question is None:
         if ANSWER_KEY in st.session_state:
             _show(*st.session_state[ANSWER_KEY])
         return
-    if not question.strip():
-        st.info("Type a question first: an empty message has nothing to reflect.")
+    try:
+        check_user_message(question, MAX_PROMPT_CHARS)
+    except EmptyMessage as hint:
+        st.info(str(hint))
+        return
+    except ValueError as error:
+        st.error(str(error))
+        st.text_area("Your question", question, height=120)
         return
     with st.chat_message("user"):
         st.markdown(escape_markdown(question))
     with st.chat_message("assistant", avatar="🪞"):
-        placeholder = st.empty()
-        run = generate(lm, question, params, chat=True)
-        answer = ""
-        try:
-            for step in run:
-                if step.text:
-                    answer += step.text
-                    placeholder.markdown(escape_markdown(answer) + " ▌")
-        finally:
-            run.cancel()  # the script was stopped (new input, closed tab): free the model for others
-        placeholder.markdown(escape_markdown(answer) if answer else "_(the mirror stayed silent)_")
-        caption = _summary(run.result())
+        result = stream_into(st.empty(), generate(lm, question, params, chat=True))
+        caption = summary_line(result.new_tokens, result.tokens_per_second, result.time_to_first_token,
+                               result.seed, result.finish_reason)
         st.caption(caption)
-    st.session_state[ANSWER_KEY] = (question, answer, caption)
+    st.session_state[ANSWER_KEY] = (question, result.text, caption)

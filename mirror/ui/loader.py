@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mirror.config import BUNDLED_MODEL, Settings
+from mirror.config import BUNDLED_MODEL
 from mirror.models import LoadedModel, ModelLoadError, load_model
-
-MODEL_KEY = "mirror_model_name"
+from mirror.ui.controls import model_name, use_bundled_model
 
 
 @st.cache_resource(show_spinner=False, max_entries=1)
@@ -16,19 +15,9 @@ def _cached_model(name: str) -> LoadedModel:
     return load_model(name)
 
 
-def current_model_name() -> str:
-    if MODEL_KEY not in st.session_state:
-        st.session_state[MODEL_KEY] = Settings.from_env().model
-    return st.session_state[MODEL_KEY]
-
-
-def use_bundled_model() -> None:
-    st.session_state[MODEL_KEY] = BUNDLED_MODEL
-
-
 def get_model() -> LoadedModel | None:
     """The current model, loading it with a spinner; on failure an error and a way back to the bundled model."""
-    name = current_model_name()
+    name = model_name()
     first_start = "the first start unpacks the bundled model (about 20 s); later starts take a few seconds"
     try:
         with st.spinner(f"Polishing the mirror: loading {name}… ({first_start})"):

@@ -1,0 +1,110 @@
+"""The shared sidebar: model choice and decoding parameters, kept when the user switches pages.
+
+Streamlit forgets a widget's value when a page without that widget runs, so the values live in one
+plain session-state dict (`mirror_controls`) and every page's widgets are seeded from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from mirror.config import BUNDLED_MODEL, DEFAULT_PRESET, PARAM_RANGES, PRESETS, Settings
+from mirror.sampling import ParameterError, SamplingParams
+
+CONTROLS_KEY = "mirror_controls"
+CUSTOM = "Custom"
+SLIDERS = ("temperature", "top_k", "top_p", "repetition_penalty", "no_repeat_ngram_size", "max_new_tokens")
+LABELS = {"temperature": "Temperature", "top_k": "Top-k", "top_p": "Top-p", "repetition_penalty": "Repetition penalty",
+          "no_repeat_ngram_size": "No-repeat n-gram size", "max_new_tokens": "Max new tokens"}
+PRESET_HELP = {
+    "Strict": "coherent and predictable: low temperature, tight top-k, strong penalties",
+    "Balanced": "the seed document's recommendation (Table 1): temperature 0.7, top-k 50, top-p 0.95, penalty 1.2",
+    "Creative": "surprising and varied: high temperature, wide top-k, light penalty, may wander off",
+    CUSTOM: "your own mix",
+}
+
+
+def _defaults() -> dict[str, Any]:
+    values: dict[str, Any] = {name: PARAM_RANGES[name].default for name in SLIDERS}
+    values.update(PRESETS[DEFAULT_PRESET])
+    values.update(preset=DEFAULT_PRESET, fix_seed=False, seed=42, model=Settings.from_env().model)
+    return values
+
+
+def store() -> dict[str, Any]:
+    if CONTROLS_KEY not in st.session_state:
+        st.session_state[CONTROLS_KEY] = _defaults()
+    return st.session_state[CONTROLS_KEY]
+
+
+def _key(name: str) -> str:
+    # Always seed the widget from the store: after a page switch Streamlit treats the same key as a new
+    # widget and would otherwise reset it to its default.
+    key = f"ctl_{name}"
+    st.session_state[key] = store()[name]
+    return key
+
+
+def _changed(name: str) -> None:
+    values = store()
+    values[name] = st.session_state[f"ctl_{name}"]
+    if name in PRESETS[DEFAULT_PRESET]:
+        values["preset"] = CUSTOM
+        st.session_state["ctl_preset"] = CUSTOM
+
+
+def _preset_changed() -> None:
+    values = store()
+    values["preset"] = st.session_state["ctl_preset"]
+    for name, value in PRESETS.get(values["preset"], {}).items():
+        values[name] = value
+        st.session_state[f"ctl_{name}"] = value
+
+
+def model_name() -> str:
+    return store()["model"]
+
+
+def set_model(name: str) -> None:
+    store()["model"] = name
+    st.session_state["ctl_model"] = name
+
+
+def use_bundled_model() -> None:
+    set_model(BUNDLED_MODEL)
+
+
+def current_params() -> SamplingParams:
+    """The sidebar's parameters; the seed is None (a fresh random one per reply) unless fixed."""
+    values = store()
+    try:
+        return SamplingParams(**{n: values[n] for n in SLIDERS}, seed=int(values["seed"]) if values["fix_seed"] else None)
+    except ParameterError:  # cannot happen through the sliders; a damaged session falls back to defaults
+        st.session_state.pop(CONTROLS_KEY, None)
+        return SamplingParams()
+
+
+def sidebar() -> SamplingParams:
+    """Draw the shared controls in the sidebar and return the parameters they set."""
+    with st.sidebar:
+        st.markdown("### 🪞 Mirror settings")
+        st.text_input("Model", key=_key("model"), on_change=_changed, args=("model",),
+                      help=f"{BUNDLED_MODEL} is bundled and works offline. A Hugging Face id such as gpt2 or "
+                           "distilgpt2, or a local folder, also works when available.")
+        options = [*PRESETS, CUSTOM]
+        st.selectbox("Preset", options, key=_key("preset"), on_change=_preset_changed,
+                     help="; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items()))
+        for name in SLIDERS:
+            spec = PARAM_RANGES[name]
+            cast = int if spec.is_int else float
+            st.slider(LABELS[name], cast(spec.low), cast(spec.high), step=cast(spec.step), key=_key(name),
+                      on_change=_changed, args=(name,), help=spec.help)
+        st.checkbox("Fix the seed", key=_key("fix_seed"), on_change=_changed, args=("fix_seed",),
+                    help="Off: every reply draws a new random seed (shown under the reply). On: the same seed, "
+                         "prompt and settings reproduce a reply exactly.")
+        if store()["fix_seed"]:
+            st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=_key("seed"), on_change=_changed,
+                            args=("seed",))
+    return current_params()

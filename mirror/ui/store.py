@@ -1,0 +1,31 @@
+"""The saved-work database, opened once per process."""
+
+from __future__ import annotations
+
+import uuid
+
+import streamlit as st
+
+from mirror.store import Store, StoreError, database_url_from_env
+
+SESSION_ID_KEY = "mirror_session_id"
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(url: str) -> Store:
+    return Store(url)
+
+
+def get_store() -> Store | None:
+    """The store, or None with a visible error (the page keeps working without saving)."""
+    try:
+        return _open_store(database_url_from_env())
+    except StoreError as error:
+        st.error(f"Saving is unavailable: {error}")
+        return None
+
+
+def session_id() -> str:
+    if SESSION_ID_KEY not in st.session_state:
+        st.session_state[SESSION_ID_KEY] = uuid.uuid4().hex
+    return st.session_state[SESSION_ID_KEY]
