@@ -68,28 +68,41 @@ def start_token_id(tokenizer: Any) -> int | None:
 def _score_positions(lm: LoadedModel, ids: torch.Tensor, first: int, top: int) -> list[dict[str, Any]]:
     """Score ids[first:] given everything before them in `ids` (1-D), in one forward pass."""
     logits = lm.model(input_ids=ids[None]).logits[0, first - 1 : -1].to(torch.float32)
-    targets = ids[first:]
-    logprobs = torch.log_softmax(logits, dim=-1)
-    probs = logprobs.exp()
-    chosen = logprobs.gather(1, targets[:, None])[:, 0]
-    ranks = (logits > logits.gather(1, targets[:, None])).sum(dim=1) + 1
-    entropy = torch.special.entr(probs).sum(dim=-1) / LOG2
-    top_p, top_i = torch.topk(probs, top, dim=-1)
-    return [
-        dict(token_id=int(t), logprob=float(lp), rank=int(r), entropy=float(h), top=(ti, tp))
-        for t, lp, r, h, ti, tp in zip(targets.tolist(), chosen.tolist(), ranks.tolist(), entropy.tolist(),
-                                       top_i.tolist(), top_p.tolist())
-    ]
+    targets = ids[first:, None]
+    rows: list[dict[str, Any]] = []
+    # Row blocks keep the (tokens x vocabulary) work in cache; each figure needs one pass over a block.
+    for block, target in zip(logits.split(256), targets.split(256)):
+        lse = torch.logsumexp(block, dim=-1, keepdim=True)
+        probs = torch.exp(block - lse)
+        entropy = (lse[:, 0] - (probs * block).sum(dim=-1)) / LOG2  # H = log Z - E[z], in bits
+        chosen = block.gather(1, target)
+        ranks = (block > chosen).sum(dim=1) + 1
+        top_logits, top_ids = torch.topk(block, top, dim=-1)
+        top_probs = torch.exp(top_logits - lse)
+        rows += [
+            dict(token_id=t, logprob=lp, rank=r, entropy=h, top=(ti, tp))
+            for t, lp, r, h, ti, tp in zip(target[:, 0].tolist(), (chosen - lse)[:, 0].tolist(), ranks.tolist(),
+                                           entropy.tolist(), top_ids.tolist(), top_probs.tolist())
+        ]
+    return rows
 
 
-def score_ids(lm: LoadedModel, ids: list[int], top: int = TOP_ALTERNATIVES, window: int | None = None) -> TextScore:
-    """Score token ids (the first one too, when the model has a document-start token)."""
+def score_ids(lm: LoadedModel, ids: list[int], top: int = TOP_ALTERNATIVES, window: int | None = None,
+              context: list[int] | None = None) -> TextScore:
+    """Score token ids given `context` (e.g. the chat prompt a reply answered; not scored itself).
+
+    Without a context the text starts a document: the model's document-start token comes first, so
+    the first token is scored too (when the model has no such token, the first token is not scored).
+    """
     start = start_token_id(lm.tokenizer)
-    sequence = ([start] if start is not None else []) + list(ids)
-    first_scored = 1  # position 0 is the start token, or an unscored first token
+    prefix = list(context) if context else ([start] if start is not None else [])
+    sequence = prefix + list(ids)
+    first_scored = max(1, len(prefix))
     window = window or lm.info.context_length
     if window < 2:
         raise ValueError("the scoring window must hold at least 2 tokens")
+    if len(prefix) >= window:
+        raise ValueError(f"the context ({len(prefix)} tokens) does not fit the {window}-token window")
 
     def compute() -> tuple[list[dict[str, Any]], int]:
         rows: list[dict[str, Any]] = []
@@ -118,7 +131,7 @@ def score_ids(lm: LoadedModel, ids: list[int], top: int = TOP_ALTERNATIVES, wind
         )
         for n, r in enumerate(rows)
     )
-    return TextScore(tokens=tokens, start_token_id=start, windows=passes)
+    return TextScore(tokens=tokens, start_token_id=None if context else start, windows=passes)
 
 
 def score_text(lm: LoadedModel, text: str, top: int = TOP_ALTERNATIVES, window: int | None = None) -> TextScore:

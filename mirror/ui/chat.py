@@ -99,12 +99,21 @@ def _import(uploaded: Any) -> None:
 
 
 def _open_in_inspector(turn_id: str) -> None:
-    turn = conversation().find(turn_id)
-    if turn is not None and turn.reply is not None:
-        st.session_state[INSPECT_KEY] = {"text": turn.content, "origin": "chat", "steps": turn.reply.steps,
-                                         "params": turn.reply.params, "seed": turn.reply.seed,
-                                         "model": turn.reply.model}
-        st.session_state["chat_go_inspect"] = True
+    conv = conversation()
+    turn = conv.find(turn_id)
+    if turn is None or turn.reply is None:
+        return
+    index = conv.turns.index(turn)
+    steps = turn.reply.steps
+    # The inspector scores the reply's own tokens in the context of the prompt it answered, so its raw
+    # probabilities are the ones the model gave while writing; the sampler's are passed along.
+    st.session_state[INSPECT_KEY] = {
+        "text": turn.content, "origin": "chat", "token_ids": [s["token_id"] for s in steps] or None,
+        "sampler_probs": [s["prob"] for s in steps] or None,
+        "context_messages": [{"role": m.role, "content": m.content} for m in conv.messages(upto=index)],
+        "params": turn.reply.params, "seed": turn.reply.seed, "model": turn.reply.model,
+    }
+    st.session_state["chat_go_inspect"] = True
 
 
 def _send_feedback(turn_id: str, model: str) -> None:

@@ -1,0 +1,8 @@
+"""Token Inspector: why each token came out, coloured by rank or probability, with alternatives and forks."""
+
+from mirror.ui.inspector import inspector_page
+from mirror.ui.page import setup_page
+
+lm, params = setup_page("Token Inspector", "🔍")
+if lm is not None:
+    inspector_page(lm, params)
