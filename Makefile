@@ -2,7 +2,7 @@
 #
 #   make setup   create .venv and install everything (no-op when up to date)
 #   make run     start the app at http://localhost:8501
-#   make test    whole test suite (unit, app, browser); installs chromium as root
+#   make test    whole test suite (unit, app, browser); installs the Debian packages it needs as root
 #   make bench   generation benchmark
 #   make clean   remove caches and test artifacts (make distclean: also .venv)
 
@@ -28,7 +28,7 @@ PYTEST_ARGS ?=
 # so CI can never go green without having driven the real page.
 E2E_REQUIRE_BROWSER ?= $(if $(CI),1,0)
 
-.PHONY: help setup run test bench browser clean distclean
+.PHONY: help setup run test bench system-deps clean distclean
 
 help:
 	@sed -n '3,8p' Makefile | sed 's/^# \{0,1\}//'
@@ -44,25 +44,30 @@ $(STAMP): requirements.txt requirements-dev.txt Makefile
 run: setup
 	$(BIN)/streamlit run Home.py --server.port $(PORT) --browser.gatherUsageStats false
 
-# Debian's chromium for the Playwright tests (plus an emoji font, so that
-# screenshots show emoji instead of boxes). Installed only when missing and
-# when we are root; otherwise the e2e tests skip and say why.
-browser:
-	@if command -v chromium >/dev/null 2>&1; then \
+# Debian packages for the tests (browser, servers the tests start), listed in
+# scripts/system-packages.txt. Only the missing ones are installed, and only as
+# root; otherwise the tests that need them skip and say why.
+SYSTEM_PACKAGES = $(shell sed -e 's/#.*//' scripts/system-packages.txt | xargs)
+
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then \
 	  :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "Installing Debian chromium for the browser tests"; \
+	  echo "Installing Debian packages for the tests:$$missing"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -q; \
-	  apt-get install -y -q --no-install-recommends chromium fonts-noto-color-emoji; \
+	  apt-get install -y -q --no-install-recommends $$missing; \
 	else \
-	  echo "NOTE: chromium is not installed and cannot be installed (not root):" \
-	       "browser tests will be skipped. Install it with: sudo apt-get install chromium"; \
+	  echo "NOTE: missing Debian packages:$$missing (not root, cannot install):" \
+	       "the tests that need them will be skipped."; \
 	fi
 
 # Offline on purpose: the model comes from site-packages, and no test may
 # reach a hub. pytest's exit 5 (no tests collected) fails loudly.
-test: setup browser
+test: setup system-deps
 	@rc=0; \
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 E2E_REQUIRE_BROWSER=$(E2E_REQUIRE_BROWSER) \
 	  $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
