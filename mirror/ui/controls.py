@@ -64,7 +64,10 @@ def _preset_changed() -> None:
 
 
 def model_name() -> str:
-    return store()["model"]
+    """The model this session uses: the user's choice when the deployment allows it, else the operator's list."""
+    settings = Settings.from_env()
+    name = store()["model"]
+    return name if settings.allow_any_model or name in settings.models else settings.models[0]
 
 
 def set_model(name: str) -> None:
@@ -90,9 +93,17 @@ def sidebar() -> SamplingParams:
     """Draw the shared controls in the sidebar and return the parameters they set."""
     with st.sidebar:
         st.markdown("### 🪞 Mirror settings")
-        st.text_input("Model", key=_key("model"), on_change=_changed, args=("model",),
-                      help=f"{BUNDLED_MODEL} is bundled and works offline. A Hugging Face id such as gpt2 or "
-                           "distilgpt2, or a local folder, also works when available.")
+        settings = Settings.from_env()
+        if settings.allow_any_model:
+            st.text_input("Model", key=_key("model"), on_change=_changed, args=("model",),
+                          help=f"{BUNDLED_MODEL} is bundled and works offline. A Hugging Face id such as gpt2 or "
+                               "distilgpt2, or a local folder, also works when available.")
+        else:
+            if store()["model"] not in settings.models:
+                set_model(settings.models[0])
+            st.selectbox("Model", settings.models, key=_key("model"), on_change=_changed, args=("model",),
+                         help="The models this deployment offers (set by its operator with MIRROR_MODELS; "
+                              "MIRROR_ALLOW_ANY_MODEL=1 lets users type any id).")
         options = [*PRESETS, CUSTOM]
         st.selectbox("Preset", options, key=_key("preset"), on_change=_preset_changed,
                      help="; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items()))

@@ -27,6 +27,8 @@ def model_card(info: ModelInfo) -> None:
         cols[3].metric("Precision", info.dtype)
         cols[4].metric("Load time", f"{info.load_seconds:.1f} s",
                        help="from the weight cache" if info.from_cache else "first load (cache built now)")
+        if info.note:
+            st.info(info.note)
         if not info.has_chat_template:
             st.caption("This is a base model without a chat template: questions are asked as a plain dialogue.")
 

