@@ -153,10 +153,13 @@ def stage_table(stages: SamplerStages, token_ids: Sequence[int], token_texts: Se
 
 
 def cutoff_rank(table: pd.DataFrame, stage: str) -> int | None:
-    """The rank of the last kept token in a stage's rows, when some shown tokens after it are removed."""
+    """The rank of the last kept token in a stage, when the stage itself removes some shown tokens after it.
+
+    Tokens banned earlier (n-gram) sort last and are not this stage's cut, so they do not count.
+    """
     rows = table[table["stage"] == stage]
     kept = rows.loc[~rows["removed"], "rank"]
-    if kept.empty or not rows["removed"].any() or kept.max() == rows["rank"].max():
+    if kept.empty or not (rows["status"] == "removed here").any():
         return None
     return int(kept.max())
 

@@ -120,3 +120,16 @@ def safe_csv(frame: pd.DataFrame) -> str:
         return value
     text_columns = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c]) or frame[c].dtype == object]
     return frame.assign(**{c: frame[c].map(neutralise) for c in text_columns}).to_csv(index=False)
+
+
+def probability_html(tokens: Sequence[str], probs: Sequence[float | None]) -> str:
+    """Escaped coloured text from recorded probabilities (a remote server's reply); grey where unknown."""
+    spans = []
+    for index, (token, prob) in enumerate(zip(tokens, probs)):
+        colour = "#dce0e8" if prob is None else probability_colour(prob)
+        title = f"#{index} p={'?' if prob is None else f'{prob:.4f}'}"
+        spans.append(f'<span class="mm-token" data-index="{index}" title="{html.escape(title)}" '
+                     f'style="background:{colour};border-radius:3px;padding:1px 0;">'
+                     f"{html.escape(shown_token(token))}</span>")
+    return ('<div class="mm-text" style="white-space:pre-wrap;line-height:1.9;font-size:1.05rem;'
+            f'color:#1e1e2e;">{"".join(spans)}</div>')

@@ -105,6 +105,10 @@ class RemoteResult:
     def tokens_per_second(self) -> float:
         return self.tokens / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def new_tokens(self) -> int:  # the name the local GenerationResult uses
+        return self.tokens
+
 
 def _parse_sse(lines: Iterator[bytes]) -> Iterator[dict[str, Any]]:
     """Server-sent events: `data: {...}` lines, ending with `data: [DONE]`.
@@ -297,3 +301,47 @@ class RemoteGeneration:
         return RemoteResult(text=self._text, tokens=self._tokens, finish_reason=self.finish_reason or "running",
                             seed=self.seed, seconds=end - start,
                             time_to_first_token=None if self._first is None else self._first - start, error=self.error)
+
+
+# --- the remote server as the app's model -----------------------------------------------------------
+
+
+@dataclass
+class RemoteModel:
+    """What the pages get instead of a `LoadedModel` when MIRROR_BACKEND_URL is set."""
+
+    backend: RemoteBackend
+    info: Any  # mirror.models.ModelInfo
+
+    @property
+    def unsupported(self) -> list[str]:
+        return self.backend.capabilities.unsupported()
+
+    def next_token_alternatives(self, prompt: str) -> list[tuple[str, float]]:
+        """The server's top raw alternatives for the token after `prompt` (legacy completions API)."""
+        body = {"model": self.backend.model, "prompt": prompt, "max_tokens": 1, "temperature": 0,
+                "logprobs": min(TOP_LOGPROBS, self.backend.capabilities.top_logprobs or TOP_LOGPROBS)}
+        with self.backend._request("/completions", body) as response:
+            choice = (json.loads(response.read()).get("choices") or [{}])[0]
+        top = ((choice.get("logprobs") or {}).get("top_logprobs") or [{}])[0] or {}
+        return sorted(((t, math.exp(lp)) for t, lp in top.items()), key=lambda pair: -pair[1])
+
+
+def connect_remote(url: str, api_key: str | None = None, model: str | None = None,
+                   timeout: float = DEFAULT_TIMEOUT_S) -> RemoteModel:
+    """Connect to the server and describe it like a loaded model (for the model card)."""
+    from mirror.models import ModelInfo  # here, so that this module stays light to import
+
+    started = time.perf_counter()
+    backend = RemoteBackend(url, api_key=api_key, model=model, timeout=timeout).connect()
+    listed = {m.get("id"): m for m in backend.models()}
+    context = int(listed.get(backend.model, {}).get("max_model_len") or 0)
+    missing = backend.capabilities.unsupported()
+    note = (f"Replies come from the {backend.kind} server at {redact(url)}. It reports the raw probabilities of the "
+            "tokens it writes and their top alternatives, but not the sampler's stages, so the Parameter Explorer "
+            "and the Token Inspector show less than with a local model."
+            + (f" Not supported by this server: {', '.join(missing)}." if missing else ""))
+    info = ModelInfo(name=backend.model or "?", source="remote", location=redact(url), device=f"remote ({backend.kind})",
+                     dtype="server-side", parameters=0, context_length=context,
+                     load_seconds=time.perf_counter() - started, from_cache=False, has_chat_template=True, note=note)
+    return RemoteModel(backend, info)

@@ -9,23 +9,21 @@ from typing import Any
 import streamlit as st
 
 from mirror.config import MAX_PROMPT_CHARS
-from mirror.generation import Generation, Step
 from mirror.history import (
     Conversation,
     EmptyMessage,
     Message,
     ReplyInfo,
     Turn,
-    build_prompt,
     check_user_message,
-    prepare_reply_prompt,
 )
 from mirror.models import LoadedModel
+from mirror.remote import RemoteModel, RemoteStep
 from mirror.sampling import SamplingParams
 from mirror.store import StoreError
 from mirror.text import escape_markdown
 from mirror.ui.store import get_store, session_id
-from mirror.ui.streaming import stream_into, summary_line
+from mirror.ui.streaming import start_reply, stream_into, summary_line
 
 CONVERSATION_KEY = "mirror_conversation"
 NOTICE_KEY = "chat_notice"
@@ -108,10 +106,10 @@ def _open_in_inspector(turn_id: str) -> None:
     # The inspector scores the reply's own tokens in the context of the prompt it answered, so its raw
     # probabilities are the ones the model gave while writing; the sampler's are passed along.
     st.session_state[INSPECT_KEY] = {
-        "text": turn.content, "origin": "chat", "token_ids": [s["token_id"] for s in steps] or None,
+        "text": turn.content, "origin": "chat", "token_ids": [s["token_id"] for s in steps if s["token_id"] is not None] or None,
         "sampler_probs": [s["prob"] for s in steps] or None,
         "context_messages": [{"role": m.role, "content": m.content} for m in conv.messages(upto=index)],
-        "params": turn.reply.params, "seed": turn.reply.seed, "model": turn.reply.model,
+        "params": turn.reply.params, "seed": turn.reply.seed, "model": turn.reply.model, "steps": steps,
     }
     st.session_state["chat_go_inspect"] = True
 
@@ -142,7 +140,12 @@ def _send_feedback(turn_id: str, model: str) -> None:
 # --- drawing -------------------------------------------------------------------------------------
 
 
-def _compact_step(step: Step) -> dict[str, Any]:
+def _compact_step(step: Any) -> dict[str, Any]:
+    """What a reply keeps of each token (a remote server gives raw probabilities only: the rest is None)."""
+    if isinstance(step, RemoteStep):
+        return {"token_id": None, "token": step.token, "text": step.text, "prob": None, "raw_prob": step.raw_prob,
+                "rank": step.rank, "entropy": None,
+                "alternatives": [[None, token, None, p] for token, p in step.alternatives[:STEP_ALTERNATIVES]]}
     return {"token_id": step.token_id, "token": step.token, "text": step.text, "prob": step.prob,
             "raw_prob": step.raw_prob, "rank": step.rank, "entropy": step.entropy,
             "alternatives": [[a.token_id, a.token, a.prob, a.raw_prob] for a in step.alternatives[:STEP_ALTERNATIVES]]}
@@ -159,9 +162,9 @@ def _reply_footer(turn: Turn, model: str) -> None:
     with st.expander("Details: seed and parameters"):
         st.json({"model": info.model, "seed": info.seed, **info.params, "prompt_tokens": info.prompt_tokens,
                  "finish_reason": info.finish_reason})
-        if info.steps:
-            mean = sum(s["prob"] for s in info.steps) / len(info.steps)
-            st.caption(f"Mean probability of the chosen tokens under the sampler: {mean:.2f}")
+        sampler = [s["prob"] for s in info.steps if s.get("prob") is not None]
+        if sampler:
+            st.caption(f"Mean probability of the chosen tokens under the sampler: {sum(sampler) / len(sampler):.2f}")
     cols = st.columns([1, 3])
     if (REPO_ROOT / INSPECTOR_PAGE).exists():
         cols[0].button("🔍 Inspect tokens", key=f"inspect_{turn.id}", on_click=_open_in_inspector,
@@ -182,28 +185,29 @@ def _draw_turn(turn: Turn, model: str) -> None:
             _reply_footer(turn, model)
 
 
-def _stream_reply(lm: LoadedModel, conv: Conversation, params: SamplingParams) -> None:
-    prepared = prepare_reply_prompt(lm, conv.messages(), params.max_new_tokens)
-    run = Generation(lm, prepared.ids, params, stop_strings=prepared.stop_strings)
+def _stream_reply(lm: LoadedModel | RemoteModel, conv: Conversation, params: SamplingParams) -> None:
+    started = start_reply(lm, conv.messages(), params)
+    run = started.run
     info = ReplyInfo(model=lm.info.name, params={k: v for k, v in params.to_dict().items() if k != "seed"},
-                     seed=run.seed, prompt_tokens=len(run.prompt_ids), dropped_turns=prepared.dropped_turns)
+                     seed=run.seed, prompt_tokens=started.prompt_tokens, dropped_turns=started.dropped_turns)
     turn = conv.add_reply(info)
 
-    def keep(step: Step) -> None:  # the reply lives in the session from the first token on
+    def keep(step: Any) -> None:  # the reply lives in the session from the first token on
         turn.content += step.text
         info.steps.append(_compact_step(step))
 
     with st.chat_message("assistant", avatar=AVATARS["assistant"]):
         placeholder = st.empty()
         try:
-            result = stream_into(placeholder, run, keep)
+            stream_into(placeholder, run, keep)
         finally:
             # Also when Streamlit stops the script mid-stream: record what was produced, marked stopped.
             result = run.result()
             info.tokens, info.tokens_per_second = result.new_tokens, result.tokens_per_second
             info.time_to_first_token = result.time_to_first_token
             info.finish_reason = result.finish_reason if run.finished else "interrupted"
-            info.prompt_tokens = result.prompt_tokens
+    if info.finish_reason == "error":
+        _notice("error", f"{run.result().error} The conversation is kept; press Regenerate to try again.")
     st.rerun()  # draw the finished reply with its footer and actions
 
 
@@ -241,7 +245,7 @@ def _import_box() -> None:
         st.button("Restore conversation", on_click=lambda: _import(st.session_state.get("import_file")))
 
 
-def conversation_view(lm: LoadedModel, params: SamplingParams) -> None:
+def conversation_view(lm: LoadedModel | RemoteModel, params: SamplingParams) -> None:
     conv = conversation()
     _persona(conv)
     _show_notice()
@@ -308,7 +312,7 @@ def _delete_item(item_id: int) -> None:
         _notice("error", str(error))
 
 
-def compose_view(lm: LoadedModel, params: SamplingParams) -> None:
+def compose_view(lm: LoadedModel | RemoteModel, params: SamplingParams) -> None:
     _show_notice()
     st.caption("Let the mirror write something, polish it by hand, and keep it.")
     prompt = st.text_area("What should the mirror write?", "Write a short poem about a mirror at midnight.",
@@ -319,9 +323,7 @@ def compose_view(lm: LoadedModel, params: SamplingParams) -> None:
         except ValueError as error:
             st.info(str(error)) if isinstance(error, EmptyMessage) else st.error(str(error))
             return
-        built = build_prompt(lm, [Message("user", prompt)])
-        run = Generation(lm, lm.encode(built.text), params, stop_strings=built.stop_strings)
-        result = stream_into(st.empty(), run)
+        result = stream_into(st.empty(), start_reply(lm, [Message("user", prompt)], params).run)
         st.session_state[DRAFT_KEY] = {"prompt": prompt, "model": lm.info.name, "seed": result.seed,
                                        "params": {k: v for k, v in params.to_dict().items() if k != "seed"}}
         st.session_state["draft_text"] = result.text
@@ -364,7 +366,7 @@ def saved_view() -> None:
 VIEWS = ("💬 Conversation", "✍️ Compose", "📚 Saved")
 
 
-def chat_page(lm: LoadedModel, params: SamplingParams) -> None:
+def chat_page(lm: LoadedModel | RemoteModel, params: SamplingParams) -> None:
     view = st.segmented_control("View", VIEWS, key="chat_view", default=VIEWS[0], label_visibility="collapsed")
     if view == VIEWS[1]:
         compose_view(lm, params)

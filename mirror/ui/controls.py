@@ -6,14 +6,18 @@ plain session-state dict (`mirror_controls`) and every page's widgets are seeded
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
 
 from mirror.config import BUNDLED_MODEL, DEFAULT_PRESET, PARAM_RANGES, PRESETS, Settings
+from mirror.remote import redact
 from mirror.sampling import ParameterError, SamplingParams
 
 CONTROLS_KEY = "mirror_controls"
+# The value at which each parameter does nothing: what a server that lacks it effectively uses.
+NEUTRAL = {"top_k": 0, "repetition_penalty": 1.0, "no_repeat_ngram_size": 0}
 CUSTOM = "Custom"
 SLIDERS = ("temperature", "top_k", "top_p", "repetition_penalty", "no_repeat_ngram_size", "max_new_tokens")
 LABELS = {"temperature": "Temperature", "top_k": "Top-k", "top_p": "Top-p", "repetition_penalty": "Repetition penalty",
@@ -89,12 +93,18 @@ def current_params() -> SamplingParams:
         return SamplingParams()
 
 
-def sidebar() -> SamplingParams:
-    """Draw the shared controls in the sidebar and return the parameters they set."""
+def sidebar(unsupported: Sequence[str] = ()) -> SamplingParams:
+    """Draw the shared controls in the sidebar and return the parameters they set.
+
+    `unsupported` names parameters the model's server ignores: their controls are disabled and say so,
+    and the returned parameters hold them at their neutral value, so nothing shown is silently ignored.
+    """
     with st.sidebar:
         st.markdown("### 🪞 Mirror settings")
         settings = Settings.from_env()
-        if settings.allow_any_model:
+        if settings.backend_url:
+            st.caption(f"Model: served by the inference server at {redact(settings.backend_url)}")
+        elif settings.allow_any_model:
             st.text_input("Model", key=_key("model"), on_change=_changed, args=("model",),
                           help=f"{BUNDLED_MODEL} is bundled and works offline. A Hugging Face id such as gpt2 or "
                                "distilgpt2, or a local folder, also works when available.")
@@ -110,12 +120,17 @@ def sidebar() -> SamplingParams:
         for name in SLIDERS:
             spec = PARAM_RANGES[name]
             cast = int if spec.is_int else float
+            off = name in unsupported
             st.slider(LABELS[name], cast(spec.low), cast(spec.high), step=cast(spec.step), key=_key(name),
-                      on_change=_changed, args=(name,), help=spec.help)
+                      on_change=_changed, args=(name,), disabled=off,
+                      help=spec.help + (f" Not supported by the inference server, so it is not used: "
+                                        f"it stays at {NEUTRAL[name]}." if off else ""))
         st.checkbox("Fix the seed", key=_key("fix_seed"), on_change=_changed, args=("fix_seed",),
                     help="Off: every reply draws a new random seed (shown under the reply). On: the same seed, "
                          "prompt and settings reproduce a reply exactly.")
         if store()["fix_seed"]:
             st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=_key("seed"), on_change=_changed,
                             args=("seed",))
-    return current_params()
+    params = current_params()
+    neutral = {name: NEUTRAL[name] for name in unsupported if name in NEUTRAL}
+    return params.replace(**neutral) if neutral else params

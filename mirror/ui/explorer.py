@@ -39,8 +39,8 @@ COLORS = {KEPT: "#4f6f8f", REMOVED_HERE: "#b8c0c8", REMOVED_EARLIER: "#e1e6eb"}
 CUT_COLOR = "#b5483b"
 
 EXAMPLES = {
-    "The capital of France is": "The capital of France is",
     "Once upon a time…": "Once upon a time, in a small village by the sea, there lived a",
+    "The capital of France is": "The capital of France is",
     "Mirror, mirror on the wall…": "Mirror, mirror on the wall, who is the",
     "The best way to learn…": "The best way to learn a new language is",
     "def fibonacci(n):": "def fibonacci(n):\n    ",
@@ -219,8 +219,8 @@ def stage_chart(rows: pd.DataFrame, title: str, x_max: float, cutoff: int | None
     # A token removed by this stage is drawn grey at the probability it had just before: the mass that was cut.
     data["bar"] = data["prob"].where(data["status"] != REMOVED_HERE, data["prob_before"])
     domain = data["label"].tolist()
-    y = alt.Y("label:N", sort=None, scale=alt.Scale(domain=domain), title=None,
-              axis=alt.Axis(labelLimit=110, labelFontSize=11))
+    band = alt.Scale(domain=domain, type="band", paddingInner=0.2)
+    y = alt.Y("label:N", sort=None, scale=band, title=None, axis=alt.Axis(labelLimit=110, labelFontSize=11))
     x = alt.X("bar:Q", title="probability", scale=alt.Scale(domain=[0, x_max]), axis=alt.Axis(format="%"))
     tooltip = [alt.Tooltip("token:N"), alt.Tooltip("token_id:Q", title="id"),
                alt.Tooltip("prob:Q", title="probability here", format=".2%"),
@@ -236,7 +236,7 @@ def stage_chart(rows: pd.DataFrame, title: str, x_max: float, cutoff: int | None
     layers: list[alt.Chart] = [bars, crosses]
     if cutoff is not None:
         cut = pd.DataFrame({"label": [domain[cutoff - 1]], "text": [cut_text]})
-        y_edge = alt.Y("label:N", sort=None, scale=alt.Scale(domain=domain), bandPosition=1)
+        y_edge = alt.Y("label:N", sort=None, scale=band, bandPosition=1)
         layers.append(alt.Chart(cut).mark_rule(color=CUT_COLOR, strokeDash=[5, 3], strokeWidth=2).encode(y=y_edge))
         layers.append(alt.Chart(cut).mark_text(color=CUT_COLOR, align="right", baseline="top", dy=3, fontSize=11)
                       .encode(y=y_edge, x=alt.datum(x_max), text="text:N"))
@@ -244,27 +244,27 @@ def stage_chart(rows: pd.DataFrame, title: str, x_max: float, cutoff: int | None
         star = data[data["token_id"] == chosen_id]
         layers.append(alt.Chart(star).mark_text(text="★ drawn", align="left", dx=4, color="#2b3440", fontSize=11)
                       .encode(x="bar:Q", y=y))
-    return alt.layer(*layers).properties(title=title, height=max(240, 13 * len(data)))
+    return alt.layer(*layers).properties(title=title, height=alt.Step(15))
 
 
 def _figure_metrics(fig: explorer.Figures, chosen_token: str, seed: int) -> None:
-    cols = st.columns(6)
-    cols[0].metric("Entropy, raw model", f"{fig.entropy_raw:.2f} bits",
-                   help="How unsure the model is (Shannon entropy of its own distribution). "
-                        "1 bit = a fair coin; 10 bits ≈ 1,000 equally likely tokens.")
-    cols[1].metric("Entropy, sampler", f"{fig.entropy_final:.2f} bits",
-                   delta=f"{fig.entropy_final - fig.entropy_raw:+.2f} bits", delta_color="off",
-                   help="Entropy of the distribution the token is really drawn from, after every stage.")
-    greedy = "greedy: not applied"
-    cols[2].metric("Survive top-k", greedy if fig.greedy else f"{fig.survivors_top_k:,}",
-                   help=f"Tokens still in the race after top-k, out of {fig.vocab:,}.")
-    cols[3].metric("Survive top-p", greedy if fig.greedy else f"{fig.survivors_top_p:,}",
-                   help=f"Tokens still in the race after top-p (the final shortlist), out of {fig.vocab:,}.")
-    cols[4].metric("Probability mass kept", greedy if fig.greedy else _pct(fig.mass_kept),
-                   help="The share of the distribution after temperature that top-k and top-p keep "
-                        f"(top-k alone keeps {_pct(fig.mass_kept_top_k)}); it is then rescaled to 100%.")
-    cols[5].metric("Drawn token's probability", _pct(fig.chosen_prob),
-                   help="Probability of the drawn token under the sampler's final distribution.")
+    """The figures, stacked beside the charts (a narrow column: short labels, units in the label)."""
+    greedy = "not applied"
+    st.metric("Entropy, raw model", f"{fig.entropy_raw:.2f} bits",
+              help="How unsure the model is (Shannon entropy of its own distribution). "
+                   "1 bit = a fair coin; 10 bits ≈ 1,000 equally likely tokens.")
+    st.metric("Entropy, sampler", f"{fig.entropy_final:.2f} bits",
+              delta=f"{fig.entropy_final - fig.entropy_raw:+.2f} bits vs raw", delta_color="off",
+              help="Entropy of the distribution the token is really drawn from, after every stage.")
+    st.metric("Survive top-k", greedy if fig.greedy else f"{fig.survivors_top_k:,} of {fig.vocab:,}",
+              help="Tokens still in the race after top-k.")
+    st.metric("Survive top-p", greedy if fig.greedy else f"{fig.survivors_top_p:,} of {fig.vocab:,}",
+              help="Tokens still in the race after top-p: the final shortlist.")
+    st.metric("Probability mass kept", greedy if fig.greedy else _pct(fig.mass_kept),
+              help="The share of the distribution after temperature that top-k and top-p keep "
+                   f"(top-k alone keeps {_pct(fig.mass_kept_top_k)}); it is then rescaled to 100%.")
+    st.metric("Drawn token's probability", _pct(fig.chosen_prob),
+              help="Probability of the drawn token under the sampler's final distribution.")
     how = "the sampler takes the most likely token (greedy)" if fig.greedy else f"with seed {seed} the sampler draws"
     st.caption(f"Next token: {how} “{_shown(chosen_token)}” (id {fig.chosen_id}), "
                f"{_pct(fig.chosen_prob)} under the sampler, {_pct(fig.chosen_raw_prob)} under the raw model.")
@@ -279,26 +279,31 @@ def distribution_tab(lm: LoadedModel, prompt: ExplorerPrompt, params: SamplingPa
     names = token_strings(lm, [*shown, chosen])
     table = explorer.stage_table(stages, shown, names[:-1])
     st.session_state["explorer_last_table"] = table  # what the charts show, for checks and the download
-    _figure_metrics(fig, names[-1], seed)
     if params.greedy:
         st.info("Temperature 0 means greedy decoding: temperature, top-k and top-p are skipped and the most "
                 "likely token after the penalties is always chosen.")
-    x_max = float(max(table["prob"].max(), table["prob_before"].max())) * 1.15 or 1.0
+    charts, side = st.columns([3, 1], gap="medium")
+    with side:
+        _figure_metrics(fig, names[-1], seed)
+        st.caption("**Reading the charts.** Blue: still in the race. Grey: removed by this stage, drawn at the "
+                   "probability it had just before. ✕: removed. Dashed red line: where top-k or top-p cuts. "
+                   "Tokens are in the order top-k and top-p see them (after the penalties); ␣ is a space, "
+                   "⏎ a newline.")
     cut_text = {"top_k": f"top-k cut (k = {params.top_k})", "top_p": f"top-p cut (p = {params.top_p:g})"}
     stage_names = list(explorer.STAGE_TITLES)
-    for row in (stage_names[:3], stage_names[3:]):
-        for col, stage in zip(st.columns(3), row):
-            with col:
-                rows = table[table["stage"] == stage]
-                cutoff = explorer.cutoff_rank(table, stage) if stage in cut_text and not params.greedy else None
-                title = explorer.STAGE_TITLES[stage] + (f" · {_stage_param(stage, params)}"
-                                                        if _stage_param(stage, params) else "")
-                st.altair_chart(stage_chart(rows, title, x_max, cutoff, cut_text.get(stage, ""),
-                                            chosen if stage == "top_p" else None), width="stretch")
-                st.caption(STAGE_TEACHING[stage])
-    st.caption("Blue: still in the race. Grey: removed by this stage, drawn at the probability it had just before. "
-               "✕: removed. Dashed red line: where top-k or top-p cuts the shown tokens. Tokens are listed in the "
-               "order top-k and top-p see them (after the penalties); ␣ is a space, ⏎ a newline.")
+    with charts:
+        for pair in (stage_names[0:2], stage_names[2:4], stage_names[4:6]):
+            for col, stage in zip(st.columns(2), pair):
+                with col:
+                    rows = table[table["stage"] == stage]
+                    cutoff = explorer.cutoff_rank(table, stage) if stage in cut_text and not params.greedy else None
+                    setting = _stage_param(stage, params)
+                    title = explorer.STAGE_TITLES[stage] + (f" · {setting}" if setting else "")
+                    # Each chart its own x scale: one peaked stage would otherwise flatten all the others.
+                    x_max = min(1.0, 1.2 * float(max(rows["prob"].max(), rows["prob_before"].max()))) or 1.0
+                    st.altair_chart(stage_chart(rows, title, x_max, cutoff, cut_text.get(stage, ""),
+                                                chosen if stage == "top_p" else None), width="stretch")
+                    st.caption(STAGE_TEACHING[stage])
     with st.expander("The numbers behind the charts"):
         st.dataframe(table.drop(columns=["stage_title"]), hide_index=True,
                      column_config={"prob": st.column_config.NumberColumn(format="%.4f"),
@@ -546,15 +551,18 @@ def walk_tab(lm: LoadedModel, prompt: ExplorerPrompt, sidebar: SamplingParams) -
     if walk.new_ids:
         marks = " · ".join(f"{'🧑' if by == 'you' else '🎲'} {_shown(t)}"
                            for by, t in zip(walk.picked_by, token_strings(lm, walk.new_ids)))
-        text_box.caption(f"{len(walk.new_ids)} tokens (🧑 picked by you, 🎲 drawn by the sampler): {marks}")
+        count = f"{len(walk.new_ids)} token" + ("s" if len(walk.new_ids) != 1 else "")
+        text_box.caption(f"{count} (🧑 picked by you, 🎲 drawn by the sampler): {marks}")
     length = len(walk.new_ids)
     cols = st.columns(4)
     cols[0].button("🎲 Let the sampler draw", key="explorer_walk_draw", on_click=_walk_draw,
-                   args=(lm, params, length), disabled=reason is not None, type="primary")
-    cols[1].button("↩️ Undo", key="explorer_walk_undo", on_click=_walk_undo, disabled=not walk.new_ids)
-    auto = cols[2].button("⏩ Continue automatically to the end", key="explorer_walk_auto", disabled=reason is not None)
+                   args=(lm, params, length), disabled=reason is not None, type="primary", width="stretch")
+    cols[1].button("↩️ Undo", key="explorer_walk_undo", on_click=_walk_undo, disabled=not walk.new_ids,
+                   width="stretch")
+    auto = cols[2].button("⏩ Continue to the end", key="explorer_walk_auto", disabled=reason is not None,
+                          width="stretch", help="The sampler draws every remaining token, one at a time.")
     cols[3].button("🔄 Start over", key="explorer_walk_reset", on_click=_walk_reset, args=(prompt, seed),
-                   disabled=not walk.new_ids)
+                   disabled=not walk.new_ids, width="stretch")
     if auto:
         while walk.finish_reason(lm.end_ids, tokens, context) is None:
             # Not cached: these intermediate logits would only crowd out the cache.
@@ -571,10 +579,11 @@ def walk_tab(lm: LoadedModel, prompt: ExplorerPrompt, sidebar: SamplingParams) -
     table = explorer.stage_table(stages, candidates, names)
     raw = table[table["stage"] == "raw"].reset_index(drop=True)
     final = stages.probs[0, candidates].tolist()
-    st.markdown("**Candidates for the next token** (the model's top ten; grey ones the sampler would never draw)")
+    st.markdown("**Candidates for the next token**: the model's top ten with the sampler's probability. "
+                "Borderless ones were cut by the settings: the sampler can never draw them, but you may.")
     buttons = st.columns(5)
     for n, (token_id, name, p_final) in enumerate(zip(candidates, names, final)):
-        label = f"{_shown(name)} · {p_final:.0%}" if p_final >= 0.005 else f"{_shown(name)} · {p_final:.1%}"
+        label = f"{_shown(name)} · {p_final:.1%}" if p_final > 0 else f"{_shown(name)} · cut"
         buttons[n % 5].button(label, key=f"explorer_walk_pick_{n}", on_click=_walk_pick, args=(token_id, length),
                               type="secondary" if p_final > 0 else "tertiary", width="stretch",
                               help=f"token id {token_id}: {raw.loc[n, 'prob']:.2%} under the raw model, "
@@ -602,7 +611,13 @@ def guide_tab() -> None:
 # --- the page -------------------------------------------------------------------------------------------------------
 
 
-def explorer_page(lm: LoadedModel, params: SamplingParams) -> None:
+def explorer_page(lm: Any, params: SamplingParams) -> None:
+    if not isinstance(lm, LoadedModel):
+        # A remote server returns a few top log-probabilities, not the whole distribution every stage needs.
+        st.warning("The Parameter Explorer needs the model's full next-token distribution, which only a model "
+                   "running inside the app provides. Unset MIRROR_BACKEND_URL (or open the app without a remote "
+                   "server) to use it with the bundled model.")
+        return
     st.caption("How temperature, top-k, top-p, repetition penalty and no-repeat n-gram reshape the mirror's "
                "next-token choice, on this model and your prompt. Move the sliders in the sidebar: the charts "
                "follow without asking the model again.")

@@ -5,15 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from mirror.config import MAX_PROMPT_CHARS
-from mirror.generation import generate
-from mirror.history import EmptyMessage, check_user_message
+from mirror.history import EmptyMessage, Message, check_user_message
 from mirror.models import LoadedModel, ModelInfo
+from mirror.remote import RemoteModel
 from mirror.sampling import SamplingParams
 from mirror.text import escape_markdown
-from mirror.ui.streaming import stream_into, summary_line
+from mirror.ui.streaming import start_reply, stream_into, summary_line
 
 ANSWER_KEY = "home_last_answer"
-SOURCES = {"bundled": "bundled with the app, runs offline", "hub": "Hugging Face Hub", "local": "local folder"}
+SOURCES = {"remote": "an OpenAI-compatible inference server", "bundled": "bundled with the app, runs offline", "hub": "Hugging Face Hub", "local": "local folder"}
 
 
 def model_card(info: ModelInfo) -> None:
@@ -21,12 +21,14 @@ def model_card(info: ModelInfo) -> None:
         st.subheader(f"🪞 {info.name}")
         st.caption(f"Source: {SOURCES.get(info.source, info.source)} · {info.location}")
         cols = st.columns(5)
-        cols[0].metric("Parameters", f"{info.parameters / 1e6:.0f} M", help=f"{info.parameters:,} weights")
-        cols[1].metric("Context", f"{info.context_length:,} tokens")
+        remote = info.source == "remote"
+        cols[0].metric("Parameters", "on the server" if remote else f"{info.parameters / 1e6:.0f} M",
+                       help=None if remote else f"{info.parameters:,} weights")
+        cols[1].metric("Context", f"{info.context_length:,} tokens" if info.context_length else "not reported")
         cols[2].metric("Device", info.device)
         cols[3].metric("Precision", info.dtype)
-        cols[4].metric("Load time", f"{info.load_seconds:.1f} s",
-                       help="from the weight cache" if info.from_cache else "first load (cache built now)")
+        cols[4].metric("Connect time" if remote else "Load time", f"{info.load_seconds:.1f} s",
+                       help=None if remote else "from the weight cache" if info.from_cache else "first load (cache built now)")
         if info.note:
             st.info(info.note)
         if not info.has_chat_template:
@@ -41,7 +43,7 @@ def _show(question: str, answer: str, caption: str) -> None:
         st.caption(caption)
 
 
-def ask_the_mirror(lm: LoadedModel, params: SamplingParams) -> None:
+def ask_the_mirror(lm: LoadedModel | RemoteModel, params: SamplingParams) -> None:
     st.markdown("#### Ask the mirror")
     question = st.chat_input("Ask the mirror anything…", submit_mode="stop")
     if question is None:
@@ -60,7 +62,7 @@ def ask_the_mirror(lm: LoadedModel, params: SamplingParams) -> None:
     with st.chat_message("user"):
         st.markdown(escape_markdown(question))
     with st.chat_message("assistant", avatar="🪞"):
-        result = stream_into(st.empty(), generate(lm, question, params, chat=True))
+        result = stream_into(st.empty(), start_reply(lm, [Message("user", question)], params).run)
         caption = summary_line(result.new_tokens, result.tokens_per_second, result.time_to_first_token,
                                result.seed, result.finish_reason)
         st.caption(caption)

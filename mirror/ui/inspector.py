@@ -24,8 +24,10 @@ from mirror.inspector import (
     token_table,
 )
 from mirror.models import LoadedModel
+from mirror.remote import RemoteModel
 from mirror.sampling import SamplingParams
 from mirror.text import visible_whitespace
+from mirror.ui.remote_views import remote_inspector
 from mirror.ui.streaming import stream_into
 
 SOURCE_KEY = "inspector_source"  # set by other pages: {"text", "origin", "token_ids"?, "sampler_probs"?, ...}
@@ -191,7 +193,10 @@ def _compare(lm: LoadedModel, score: TextScore) -> None:
                         width="stretch")
 
 
-def inspector_page(lm: LoadedModel, params: SamplingParams) -> None:
+def inspector_page(lm: LoadedModel | RemoteModel, params: SamplingParams) -> None:
+    if isinstance(lm, RemoteModel):
+        remote_inspector(lm)
+        return
     _take_source(lm)
     if "insp_text_next" in st.session_state:
         st.session_state["insp_text"] = st.session_state.pop("insp_text_next")

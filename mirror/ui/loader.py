@@ -1,12 +1,17 @@
-"""One model per process, shared by every session through st.cache_resource."""
+"""One model per process, shared by every session through st.cache_resource, or a remote server."""
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
-from mirror.config import BUNDLED_MODEL
+from mirror.config import BUNDLED_MODEL, Settings
 from mirror.models import LoadedModel, ModelLoadError, load_model
+from mirror.remote import BackendError, RemoteModel, connect_remote
 from mirror.ui.controls import model_name, use_bundled_model
+
+API_KEY = "MIRROR_BACKEND_API_KEY"
 
 
 @st.cache_resource(show_spinner=False, max_entries=1)
@@ -15,8 +20,29 @@ def _cached_model(name: str) -> LoadedModel:
     return load_model(name)
 
 
-def get_model() -> LoadedModel | None:
+@st.cache_resource(show_spinner=False, max_entries=2, ttl=300)
+def _cached_remote(url: str, model: str | None, _api_key: str | None) -> RemoteModel:
+    # The key is not part of the cache key (underscore): it never lands in Streamlit's cache metadata.
+    return connect_remote(url, api_key=_api_key, model=model)
+
+
+def _api_key() -> str | None:
+    """The remote server's key: from st.secrets, or the environment where a platform injects secrets."""
+    if st.secrets.load_if_toml_exists() and st.secrets.get(API_KEY):
+        return str(st.secrets[API_KEY])
+    return os.environ.get(API_KEY) or None
+
+
+def get_model() -> LoadedModel | RemoteModel | None:
     """The current model, loading it with a spinner; on failure an error and a way back to the bundled model."""
+    settings = Settings.from_env()
+    if settings.backend_url:
+        try:
+            with st.spinner("Connecting to the inference server…"):
+                return _cached_remote(settings.backend_url, settings.backend_model, _api_key())
+        except BackendError as error:
+            st.error(f"The inference server is not available. {error}")
+            return None
     name = model_name()
     first_start = "the first start unpacks the bundled model (about 20 s); later starts take a few seconds"
     try:

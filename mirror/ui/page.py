@@ -9,7 +9,8 @@ import streamlit as st
 from mirror.models import LoadedModel
 from mirror.sampling import SamplingParams
 from mirror.ui.controls import sidebar
-from mirror.ui.loader import get_model
+from mirror.remote import RemoteModel
+from mirror.ui.loader import API_KEY, get_model
 
 
 def apply_secrets() -> None:
@@ -21,13 +22,18 @@ def apply_secrets() -> None:
     if not st.secrets.load_if_toml_exists():
         return
     for key, value in st.secrets.to_dict().items():
-        if key.startswith("MIRROR_") and isinstance(value, (str, int, float, bool)) and key not in os.environ:
+        # The API key stays in st.secrets (read by the loader), out of the process environment.
+        if key == API_KEY or not key.startswith("MIRROR_") or key in os.environ:
+            continue
+        if isinstance(value, (str, int, float, bool)):
             os.environ[key] = str(value)
 
 
-def setup_page(title: str, icon: str) -> tuple[LoadedModel | None, SamplingParams]:
+def setup_page(title: str, icon: str) -> tuple[LoadedModel | RemoteModel | None, SamplingParams]:
     st.set_page_config(page_title=f"{title} · Magic Mirror", page_icon=icon, layout="wide")
     apply_secrets()
-    params = sidebar()
     st.title(f"{icon} {title}")
-    return get_model(), params
+    lm = get_model()
+    # A remote server may not honour every parameter: those sliders are disabled and say why.
+    params = sidebar(unsupported=lm.unsupported if isinstance(lm, RemoteModel) else ())
+    return lm, params

@@ -1,25 +1,52 @@
-"""Streaming a generation into the page, shared by the home page, the chat and compose."""
+"""Streaming a reply into the page, shared by the home page, the chat, compose and the inspector's forks."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
-from mirror.generation import Generation, GenerationResult, Step
+from mirror.generation import Generation
+from mirror.history import Message, prepare_reply_prompt
+from mirror.models import LoadedModel
+from mirror.remote import BackendError, RemoteGeneration, RemoteModel
+from mirror.sampling import SamplingParams
 from mirror.text import escape_markdown
 
 CURSOR = " ▌"
 FINISH_WORDS = {"eos": "finished", "stop_string": "finished", "length": "reached the token limit",
                 "context": "filled the context window", "cancelled": "stopped", "interrupted": "stopped",
-                "running": "running"}
+                "error": "⚠ server error", "running": "running"}
 
 
-def stream_into(placeholder: st.delta_generator.DeltaGenerator, run: Generation,
-                on_step: Callable[[Step], None] | None = None) -> GenerationResult:
-    """Show the text growing token by token. If the script is stopped (stop button, another click),
-    the generation is cancelled at once and `on_step` has already kept every token produced so far."""
+@dataclass(frozen=True)
+class StartedReply:
+    run: Generation | RemoteGeneration
+    prompt_tokens: int
+    dropped_turns: int
+
+
+def start_reply(lm: LoadedModel | RemoteModel, messages: Sequence[Message], params: SamplingParams) -> StartedReply:
+    """A reply to a conversation: the local engine (history fitted to the window) or the remote server."""
+    if isinstance(lm, RemoteModel):
+        return StartedReply(lm.backend.chat(messages, params), 0, 0)
+    prepared = prepare_reply_prompt(lm, messages, params.max_new_tokens)
+    run = Generation(lm, prepared.ids, params, stop_strings=prepared.stop_strings)
+    return StartedReply(run, len(run.prompt_ids), prepared.dropped_turns)
+
+
+def stream_into(placeholder: Any, run: Generation | RemoteGeneration,
+                on_step: Callable[[Any], None] | None = None) -> Any:
+    """Show the text growing token by token and return the run's result.
+
+    If the script is stopped (stop button, another click), the generation is cancelled at once and
+    `on_step` has already kept every token produced so far. A server failure shows its message under
+    the text so far, which stays.
+    """
     text = ""
+    failure = None
     try:
         for step in run:
             text += step.text
@@ -27,17 +54,23 @@ def stream_into(placeholder: st.delta_generator.DeltaGenerator, run: Generation,
                 on_step(step)
             if step.text:
                 placeholder.markdown(escape_markdown(text) + CURSOR)
+    except BackendError as error:
+        failure = str(error)
     finally:
         run.cancel()  # frees the model for other sessions if Streamlit stopped this script mid-stream
     placeholder.markdown(escape_markdown(text) if text else "_(the mirror stayed silent)_")
+    if failure:
+        st.error(failure)
     return run.result()
 
 
-def summary_line(tokens: int, tokens_per_second: float, ttft: float | None, seed: int, finish_reason: str) -> str:
+def summary_line(tokens: int, tokens_per_second: float, ttft: float | None, seed: int | None, finish_reason: str) -> str:
     parts = [f"{tokens} tokens", f"{tokens_per_second:.1f} tokens/s"]
     if ttft is not None:
         parts.append(f"first token after {ttft:.2f} s")
-    parts += [f"seed {seed}", FINISH_WORDS.get(finish_reason, finish_reason)]
+    if seed is not None:
+        parts.append(f"seed {seed}")
+    parts.append(FINISH_WORDS.get(finish_reason, finish_reason))
     if finish_reason in ("cancelled", "interrupted"):
         parts[-1] = "⏹ stopped"
     return " · ".join(parts)

@@ -13,6 +13,7 @@ TIMEOUT = 180  # the first test process may have to build the weight cache
 def app(bundled):  # the bundled fixture warms the weight cache before the app loads the model
     at = AppTest.from_file(HOME, default_timeout=TIMEOUT)
     at.run()
+    at.slider(key="ctl_max_new_tokens").set_value(16).run()  # short answers keep the suite fast
     assert not at.exception, at.exception
     return at
 
