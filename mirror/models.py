@@ -238,8 +238,11 @@ def cache_is_valid(folder: Path) -> bool:
 
 def _write_cache(model: Any, tokenizer: Any, target: Path) -> None:
     """Save dequantized weights and tokenizer to a temp folder, then move it into place atomically."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
+    except OSError:
+        return  # a read-only cache folder (e.g. a container's image layer): load from the GGUF each time
     try:
         # transformers refuses to save a model loaded from GGUF; the weights are plain tensors by now.
         model.hf_quantizer = None

@@ -16,8 +16,9 @@ from mirror.ui.loader import API_KEY, get_model
 def apply_secrets() -> None:
     """Top-level MIRROR_* keys of .streamlit/secrets.toml (or Cloud's secrets) become settings.
 
-    The environment wins, so an operator can always override a secrets file. Values are never shown
-    or logged.
+    Streamlit itself copies top-level secrets into the environment when it starts a server (replacing
+    variables of the same name); this does the same for AppTest and any run where that did not happen.
+    Values are never shown or logged.
     """
     if not st.secrets.load_if_toml_exists():
         return
