@@ -101,6 +101,7 @@ class Settings:
     models: tuple[str, ...] = (BUNDLED_MODEL,)  # the operator's list when free choice is off
     backend_url: str | None = None  # an OpenAI-compatible server (vLLM, llama.cpp) instead of a local model
     backend_model: str | None = None
+    runtime: str = "torch"  # what computes the logits: torch, torch-bf16, llamacpp (mirror/runtimes.py)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -123,4 +124,5 @@ class Settings:
             models=models,
             backend_url=get("MIRROR_BACKEND_URL") or None,
             backend_model=get("MIRROR_BACKEND_MODEL") or None,
+            runtime=get("MIRROR_RUNTIME").lower() or "torch",
         )

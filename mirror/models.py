@@ -137,6 +137,7 @@ class ModelInfo:
     from_cache: bool
     has_chat_template: bool
     note: str = ""
+    runtime: str = "torch"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -298,10 +299,34 @@ def _load_pretrained(spec: ModelSpec, dtype: torch.dtype) -> tuple[Any, Any]:
     return model, tokenizer
 
 
-def _load_on_this_thread(spec: ModelSpec, device: str, dtype: torch.dtype, cache_root: Path | None) -> tuple[Any, Any, bool]:
+def _load_llamacpp(spec: ModelSpec, cache_root: Path | None) -> tuple[Any, Any, bool]:
+    """The bundled GGUF in llama.cpp, with the tokenizer transformers made from the same file."""
+    from transformers import AutoTokenizer
+
+    from mirror.runtimes import LlamaCppCausalLM
+
+    if spec.kind != "bundled":
+        raise ModelLoadError("The llamacpp runtime runs the bundled GGUF model only; use the torch runtime for "
+                             f"{spec.name}.")
+    folder = bundled_cache_dir(cache_root) if cache_root is not None else None
+    if folder is not None and cache_is_valid(folder):
+        tokenizer, from_cache = AutoTokenizer.from_pretrained(folder), True
+    else:
+        tokenizer, from_cache = AutoTokenizer.from_pretrained(bundled_folder(), gguf_file=BUNDLED_GGUF), False
+    try:
+        model = LlamaCppCausalLM(str(bundled_folder() / BUNDLED_GGUF), eos_token_id=int(tokenizer.eos_token_id))
+    except RuntimeError as error:
+        raise ModelLoadError(str(error)) from error
+    return model, tokenizer, from_cache
+
+
+def _load_on_this_thread(spec: ModelSpec, device: str, dtype: torch.dtype, cache_root: Path | None,
+                         runtime: str = "torch") -> tuple[Any, Any, bool]:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the UI shows its own progress; the bars only clutter logs and the CLI
+    if runtime == "llamacpp":
+        return _load_llamacpp(spec, cache_root)
     if spec.kind == "bundled":
         model, tokenizer, from_cache = _load_bundled(cache_root)
         model = model.to(dtype)
@@ -313,12 +338,20 @@ def _load_on_this_thread(spec: ModelSpec, device: str, dtype: torch.dtype, cache
 
 
 def load_model(name: str | None = None, device: str | None = None, dtype: str | None = None,
-               cache_dir: Path | None | Literal["default"] = "default") -> LoadedModel:
-    """Load a model by name (bundled by default) on its own owner thread. Raises ModelLoadError."""
+               cache_dir: Path | None | Literal["default"] = "default", runtime: str | None = None) -> LoadedModel:
+    """Load a model by name (bundled by default) on its own owner thread. Raises ModelLoadError.
+
+    `runtime` (or MIRROR_RUNTIME): torch (default), torch-bf16, or llamacpp (bundled GGUF only).
+    """
+    from mirror.runtimes import RUNTIMES
+
     settings = Settings.from_env()
+    runtime = (runtime or settings.runtime).lower()
+    if runtime not in RUNTIMES:
+        raise ModelLoadError(f"Unknown runtime {runtime!r}; use one of {', '.join(RUNTIMES)}.")
     spec = resolve_model(name if name is not None else settings.model)
-    chosen_device = choose_device(device or settings.device)
-    chosen_dtype = choose_dtype(chosen_device, dtype or settings.dtype)
+    chosen_device = "cpu" if runtime == "llamacpp" else choose_device(device or settings.device)
+    chosen_dtype = choose_dtype(chosen_device, "bfloat16" if runtime == "torch-bf16" else dtype or settings.dtype)
     cache_root = settings.cache_dir if cache_dir == "default" else cache_dir
 
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mirror-model-{spec.name}")
@@ -326,7 +359,7 @@ def load_model(name: str | None = None, device: str | None = None, dtype: str | 
     started = time.perf_counter()
     try:
         model, tokenizer, from_cache = executor.submit(
-            _load_on_this_thread, spec, chosen_device, chosen_dtype, cache_root).result()
+            _load_on_this_thread, spec, chosen_device, chosen_dtype, cache_root, runtime).result()
     except BaseException:
         executor.shutdown(wait=False)
         raise
@@ -335,13 +368,14 @@ def load_model(name: str | None = None, device: str | None = None, dtype: str | 
         source=spec.kind,
         location=spec.location,
         device=str(chosen_device),
-        dtype=str(chosen_dtype).removeprefix("torch."),
-        parameters=sum(p.numel() for p in model.parameters()),
+        dtype="Q4_1 GGUF (llama.cpp)" if runtime == "llamacpp" else str(chosen_dtype).removeprefix("torch."),
+        parameters=getattr(model, "n_params", 0) or sum(p.numel() for p in model.parameters()),
         context_length=context_length(model, tokenizer),
         load_seconds=time.perf_counter() - started,
         from_cache=from_cache,
         has_chat_template=bool(getattr(tokenizer, "chat_template", None)),
         note=spec.note,
+        runtime=runtime,
     )
     return LoadedModel(model, tokenizer, info, executor, owner)
 
