@@ -56,10 +56,23 @@ def test_shown_tokens_are_the_raw_top_n_and_cutoffs_are_prefixes():
         removed = table.loc[table["stage"] == stage, "removed"].tolist()
         kept = removed.index(True)
         assert not any(removed[:kept]) and all(removed[kept:])  # survivors are a prefix of the order
-        assert ex.cutoff_rank(table, stage) == kept
+        cut_here = (table.loc[table["stage"] == stage, "status"] == "removed here").any()
+        assert ex.cutoff_rank(table, stage) == (kept if cut_here else None)
+    assert ex.cutoff_rank(table, "top_k") is not None  # k = 12 of 30 shown
     assert ex.cutoff_rank(table, "raw") is None
     top_k = table[table["stage"] == "top_k"]
     assert set(top_k.loc[top_k["removed"], "status"]) <= {"removed here", "removed earlier"}
+
+
+def test_a_ban_by_an_earlier_stage_is_not_drawn_as_a_top_k_cut():
+    ids, raw = [5, 6, 5], torch.zeros(VOCAB)
+    raw[6] = 5.0  # the favourite would repeat the bigram (5, 6): the n-gram ban removes it
+    stages = run_pipeline(torch.tensor(ids), raw, SamplingParams(top_k=50, top_p=1.0, no_repeat_ngram_size=2))
+    shown = ex.top_token_ids(stages, 20)
+    table = ex.stage_table(stages, shown, names(shown))
+    assert shown[-1] == 6 and table.loc[table["stage"] == "top_k", "removed"].tolist()[-1]
+    assert ex.cutoff_rank(table, "no_repeat_ngram") == 19
+    assert ex.cutoff_rank(table, "top_k") is None
 
 
 def test_figures_against_independent_computation():
