@@ -480,13 +480,15 @@ def grid_tab(lm: LoadedModel, prompt: ExplorerPrompt, sidebar: SamplingParams) -
         **METRIC_COLUMNS, "tokens": st.column_config.NumberColumn("tokens", format="%.1f"),
         "distinct_2_std": st.column_config.NumberColumn("distinct-2 spread", format="%.2f",
                                                         help="Standard deviation over the seeds")})
-    scatter = alt.Chart(runs).mark_circle(size=90, opacity=0.8).encode(
-        x=alt.X("distinct_2:Q", title="distinct-2 (variety)", scale=alt.Scale(zero=False)),
-        y=alt.Y("perplexity:Q", title="perplexity under the raw model (surprise)", scale=alt.Scale(type="log")),
-        color=alt.Color("setting:N", title="setting"),
-        tooltip=["setting", "seed", "tokens", alt.Tooltip("distinct_2:Q", format=".2f"),
-                 alt.Tooltip("perplexity:Q", format=".1f"), "text"],
-    ).properties(title="Each dot is one run: variety against surprise", height=320)
+    st.markdown("**Each dot is one run**: variety of words against how surprising the text is to the raw model")
+    scatter = alt.Chart(runs).mark_circle(size=110, opacity=0.8).encode(
+        x=alt.X("distinct_1:Q", title="distinct-1 (variety of words)", scale=alt.Scale(zero=False, padding=12)),
+        y=alt.Y("perplexity:Q", title="perplexity under the raw model",
+                scale=alt.Scale(type="log", padding=12), axis=alt.Axis(tickCount=5, grid=True)),
+        color=alt.Color("setting:N", title="setting", scale=alt.Scale(scheme="tableau10")),
+        tooltip=["setting", "seed", "tokens", alt.Tooltip("distinct_1:Q", format=".2f"),
+                 alt.Tooltip("distinct_2:Q", format=".2f"), alt.Tooltip("perplexity:Q", format=".1f"), "text"],
+    ).properties(height=320)
     st.altair_chart(scatter, width="stretch")
     with st.expander("All runs"):
         st.dataframe(runs, hide_index=True, column_config=METRIC_COLUMNS)
