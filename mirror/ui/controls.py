@@ -16,6 +16,7 @@ from mirror.remote import redact
 from mirror.sampling import ParameterError, SamplingParams
 
 CONTROLS_KEY = "mirror_controls"
+PAGE_KEY = "mirror_controls_page"  # the page whose widgets the controls' keys belong to
 # The value at which each parameter does nothing: what a server that lacks it effectively uses.
 NEUTRAL = {"top_k": 0, "repetition_penalty": 1.0, "no_repeat_ngram_size": 0}
 CUSTOM = "Custom"
@@ -43,11 +44,15 @@ def store() -> dict[str, Any]:
     return st.session_state[CONTROLS_KEY]
 
 
-def _key(name: str) -> str:
-    # Always seed the widget from the store: after a page switch Streamlit treats the same key as a new
-    # widget and would otherwise reset it to its default.
+def _key(name: str, reseed: bool) -> str:
+    """The widget key for a control. On a new page the widget is seeded from the store (Streamlit treats
+    the same key on another page as a new widget and would reset it); on the same page the widget's own
+    value wins, so quick successive changes are never overwritten by an older stored value."""
     key = f"ctl_{name}"
-    st.session_state[key] = store()[name]
+    if reseed or key not in st.session_state:
+        st.session_state[key] = store()[name]
+    else:
+        store()[name] = st.session_state[key]
     return key
 
 
@@ -93,44 +98,46 @@ def current_params() -> SamplingParams:
         return SamplingParams()
 
 
-def sidebar(unsupported: Sequence[str] = ()) -> SamplingParams:
+def sidebar(unsupported: Sequence[str] = (), page: str = "") -> SamplingParams:
     """Draw the shared controls in the sidebar and return the parameters they set.
 
     `unsupported` names parameters the model's server ignores: their controls are disabled and say so,
     and the returned parameters hold them at their neutral value, so nothing shown is silently ignored.
     """
+    reseed = st.session_state.get(PAGE_KEY) != page
     with st.sidebar:
         st.markdown("### 🪞 Mirror settings")
         settings = Settings.from_env()
         if settings.backend_url:
             st.caption(f"Model: served by the inference server at {redact(settings.backend_url)}")
         elif settings.allow_any_model:
-            st.text_input("Model", key=_key("model"), on_change=_changed, args=("model",),
+            st.text_input("Model", key=_key("model", reseed), on_change=_changed, args=("model",),
                           help=f"{BUNDLED_MODEL} is bundled and works offline. A Hugging Face id such as gpt2 or "
                                "distilgpt2, or a local folder, also works when available.")
         else:
             if store()["model"] not in settings.models:
                 set_model(settings.models[0])
-            st.selectbox("Model", settings.models, key=_key("model"), on_change=_changed, args=("model",),
+            st.selectbox("Model", settings.models, key=_key("model", reseed), on_change=_changed, args=("model",),
                          help="The models this deployment offers (set by its operator with MIRROR_MODELS; "
                               "MIRROR_ALLOW_ANY_MODEL=1 lets users type any id).")
         options = [*PRESETS, CUSTOM]
-        st.selectbox("Preset", options, key=_key("preset"), on_change=_preset_changed,
+        st.selectbox("Preset", options, key=_key("preset", reseed), on_change=_preset_changed,
                      help="; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items()))
         for name in SLIDERS:
             spec = PARAM_RANGES[name]
             cast = int if spec.is_int else float
             off = name in unsupported
-            st.slider(LABELS[name], cast(spec.low), cast(spec.high), step=cast(spec.step), key=_key(name),
+            st.slider(LABELS[name], cast(spec.low), cast(spec.high), step=cast(spec.step), key=_key(name, reseed),
                       on_change=_changed, args=(name,), disabled=off,
                       help=spec.help + (f" Not supported by the inference server, so it is not used: "
                                         f"it stays at {NEUTRAL[name]}." if off else ""))
-        st.checkbox("Fix the seed", key=_key("fix_seed"), on_change=_changed, args=("fix_seed",),
+        st.checkbox("Fix the seed", key=_key("fix_seed", reseed), on_change=_changed, args=("fix_seed",),
                     help="Off: every reply draws a new random seed (shown under the reply). On: the same seed, "
                          "prompt and settings reproduce a reply exactly.")
         if store()["fix_seed"]:
-            st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=_key("seed"), on_change=_changed,
+            st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=_key("seed", reseed), on_change=_changed,
                             args=("seed",))
+    st.session_state[PAGE_KEY] = page
     params = current_params()
     neutral = {name: NEUTRAL[name] for name in unsupported if name in NEUTRAL}
     return params.replace(**neutral) if neutral else params

@@ -24,6 +24,7 @@ from mirror.generation import Generation
 from mirror.models import LoadedModel
 from mirror.sampling import SamplerStages, SamplingParams
 from mirror.text import escape_markdown, visible_whitespace
+from mirror.ui.remote_views import remote_explorer
 from mirror.ui.streaming import FINISH_WORDS, stream_into
 
 SAVED_KEY = "explorer_saved"
@@ -616,9 +617,7 @@ def guide_tab() -> None:
 def explorer_page(lm: Any, params: SamplingParams) -> None:
     if not isinstance(lm, LoadedModel):
         # A remote server returns a few top log-probabilities, not the whole distribution every stage needs.
-        st.warning("The Parameter Explorer needs the model's full next-token distribution, which only a model "
-                   "running inside the app provides. Unset MIRROR_BACKEND_URL (or open the app without a remote "
-                   "server) to use it with the bundled model.")
+        remote_explorer(lm)
         return
     st.caption("How temperature, top-k, top-p, repetition penalty and no-repeat n-gram reshape the mirror's "
                "next-token choice, on this model and your prompt. Move the sliders in the sidebar: the charts "

@@ -36,5 +36,5 @@ def setup_page(title: str, icon: str) -> tuple[LoadedModel | RemoteModel | None,
     st.title(f"{icon} {title}")
     lm = get_model()
     # A remote server may not honour every parameter: those sliders are disabled and say why.
-    params = sidebar(unsupported=lm.unsupported if isinstance(lm, RemoteModel) else ())
+    params = sidebar(unsupported=lm.unsupported if isinstance(lm, RemoteModel) else (), page=title)
     return lm, params
