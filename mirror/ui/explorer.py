@@ -429,10 +429,12 @@ def side_by_side_tab(lm: LoadedModel, prompt: ExplorerPrompt, sidebar: SamplingP
         results = []
         for (choice, params), placeholder in zip(settings, placeholders):
             run = Generation(lm, prompt.ids, params, stop_strings=prompt.stop_strings)
-            result = stream_into(placeholder, run)
+            probs: list[float] = []
+            result = stream_into(placeholder, run, lambda step: probs.append(step.prob))
             metrics = explorer.measure(lm, run.prompt_ids, result.token_ids)
             results.append({"label": choice, "params": params.to_dict(), "text": result.text,
-                            "token_ids": result.token_ids, "metrics": metrics.to_dict(),
+                            "token_ids": result.token_ids, "sampler_probs": probs, "prompt_ids": run.prompt_ids,
+                            "seed": result.seed, "metrics": metrics.to_dict(),
                             "finish": FINISH_WORDS.get(result.finish_reason, result.finish_reason)})
         st.session_state[SBS_KEY] = {"signature": signature, "results": results}
     stored = st.session_state.get(SBS_KEY)
@@ -440,13 +442,29 @@ def side_by_side_tab(lm: LoadedModel, prompt: ExplorerPrompt, sidebar: SamplingP
         for placeholder in placeholders:
             placeholder.caption("Press Generate to write here.")
         return
-    for result, placeholder in zip(stored["results"], placeholders):
+    for index, (result, placeholder) in enumerate(zip(stored["results"], placeholders)):
         placeholder.markdown(escape_markdown(result["text"]) if result["text"] else "_(the mirror stayed silent)_")
+        if result.get("token_ids") and "prompt_ids" in result:
+            with columns[index]:
+                st.button("🔍 Inspect tokens", key=f"explorer_inspect_{index}", on_click=_open_in_inspector,
+                          args=(lm.info.name, result), help="Open this text in the Token Inspector")
+    if st.session_state.pop("explorer_go_inspect", False):
+        st.switch_page("pages/3_Token_Inspector.py")
     if stored["signature"] != signature:
         st.caption("These texts were written for an earlier prompt or other settings; press Generate to redo them.")
     st.dataframe(_metrics_table(stored["results"]), hide_index=True, column_config=METRIC_COLUMNS)
     st.caption("Perplexity and log-probability are measured under the raw model (no sampler), given the prompt: "
                "low perplexity = text the model finds natural; high distinct-n = varied wording.")
+
+
+def _open_in_inspector(model: str, result: dict[str, Any]) -> None:
+    """Hand a side-by-side text to the Token Inspector with the sampler's probabilities it was drawn with."""
+    st.session_state["inspector_source"] = {
+        "text": result["text"], "origin": "explorer", "token_ids": result["token_ids"],
+        "sampler_probs": result.get("sampler_probs"), "context_ids": result["prompt_ids"],
+        "seed": result.get("seed"), "params": result["params"], "model": model,
+    }
+    st.session_state["explorer_go_inspect"] = True
 
 
 # --- tab 4: grid run ---------------------------------------------------------------------------------------------

@@ -45,7 +45,9 @@ def _score(model_name: str, ids: tuple[int, ...], context: tuple[int, ...], _lm:
 def _context_ids(lm: LoadedModel, source: dict[str, Any]) -> list[int]:
     """The prompt a handed-over text answered, as ids; at most half the window (its newest part)."""
     ids: list[int] = []
-    if source.get("context_messages"):
+    if source.get("context_ids"):
+        ids = list(source["context_ids"])
+    elif source.get("context_messages"):
         messages = [Message(m["role"], m["content"]) for m in source["context_messages"]]
         ids = lm.encode(build_prompt(lm, messages).text)
     elif source.get("context_text"):

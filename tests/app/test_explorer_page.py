@@ -113,6 +113,19 @@ def test_side_by_side_with_a_fixed_seed_is_reproducible(page):
     assert [r["text"] for r in page.session_state["explorer_sbs_results"]["results"]] == first
 
 
+def test_a_side_by_side_text_opens_in_the_inspector_with_its_sampler_probabilities(page):
+    open_tab(page, "🆚")
+    page.segmented_control(key="explorer_sbs_columns").set_value(2).run()
+    page.button(key="explorer_sbs_go").click().run()
+    result = page.session_state["explorer_sbs_results"]["results"][1]
+    page.button(key="explorer_inspect_1").click().run()
+    assert not page.exception, page.exception
+    current = page.session_state["inspector_current"]
+    assert current["origin"] == "explorer" and current["ids"] == result["token_ids"]
+    assert current["context"] == result["prompt_ids"] and current["sampler_probs"] == result["sampler_probs"]
+    assert any(m.label == "Probability (sampler)" for m in page.metric)
+
+
 def test_grid_run_gives_a_table_and_a_csv(page):
     open_tab(page, "🧮")
     page.multiselect(key="explorer_grid_settings").set_value(["Balanced", "Greedy"]).run()
