@@ -165,11 +165,11 @@ def _reply_footer(turn: Turn, model: str) -> None:
         sampler = [s["prob"] for s in info.steps if s.get("prob") is not None]
         if sampler:
             st.caption(f"Mean probability of the chosen tokens under the sampler: {sum(sampler) / len(sampler):.2f}")
-    cols = st.columns([1, 3])
+    row = st.container(horizontal=True)
     if (REPO_ROOT / INSPECTOR_PAGE).exists():
-        cols[0].button("🔍 Inspect tokens", key=f"inspect_{turn.id}", on_click=_open_in_inspector,
-                       args=(turn.id,), help="Open this reply in the Token Inspector")
-    with cols[1].popover("Rate this reply"):
+        row.button("🔍 Inspect tokens", key=f"inspect_{turn.id}", on_click=_open_in_inspector,
+                   args=(turn.id,), help="Open this reply in the Token Inspector")
+    with row.popover("Rate this reply"):
         st.feedback("thumbs", key=f"fb_{turn.id}")
         st.text_input("Comment (optional)", key=f"fbc_{turn.id}", max_chars=2000)
         st.button("Send feedback", key=f"fbs_{turn.id}", on_click=_send_feedback, args=(turn.id, model))
@@ -214,16 +214,16 @@ def _stream_reply(lm: LoadedModel | RemoteModel, conv: Conversation, params: Sam
 def _actions(conv: Conversation, model: str) -> None:
     if not conv.turns:
         return
-    cols = st.columns(5)
-    cols[0].button("🔄 Regenerate", on_click=_regenerate, disabled=conv.turns[-1].role != "assistant",
+    row = st.container(horizontal=True)  # buttons side by side at their natural width
+    row.button("🔄 Regenerate", on_click=_regenerate, disabled=conv.turns[-1].role != "assistant",
                    help="Drop the last reply and write a new one (a new seed unless the seed is fixed)")
-    if cols[1].button("✏️ Edit last message", disabled=conv.last_user_index is None):
+    if row.button("✏️ Edit last message", disabled=conv.last_user_index is None):
         st.session_state[EDITING_KEY] = True
         st.session_state["edit_box"] = conv.turns[conv.last_user_index].content
-    cols[2].button("🧹 Clear chat", on_click=_clear)
-    cols[3].download_button("⬇️ Markdown", conv.to_markdown(model), file_name="magic-mirror-chat.md",
+    row.button("🧹 Clear chat", on_click=_clear)
+    row.download_button("⬇️ Markdown", conv.to_markdown(model), file_name="magic-mirror-chat.md",
                             mime="text/markdown")
-    cols[4].download_button("⬇️ JSON", conv.to_json(model), file_name="magic-mirror-chat.json",
+    row.download_button("⬇️ JSON", conv.to_json(model), file_name="magic-mirror-chat.json",
                             mime="application/json", help="Model, parameters, seeds and per-token probabilities")
     if st.session_state.get(EDITING_KEY) and conv.last_user_index is not None:
         with st.form("edit_form"):
@@ -246,6 +246,9 @@ def _import_box() -> None:
 
 
 def conversation_view(lm: LoadedModel | RemoteModel, params: SamplingParams) -> None:
+    # First, so that the input exists even when the user stops a streaming reply (a stopped script run
+    # never reaches its later lines); Streamlit pins it to the bottom of the page wherever it is called.
+    st.chat_input("Talk to the mirror…", key="chat_box", on_submit=_submitted, submit_mode="stop")
     conv = conversation()
     _persona(conv)
     _show_notice()
@@ -261,7 +264,6 @@ def conversation_view(lm: LoadedModel | RemoteModel, params: SamplingParams) -> 
     _import_box()
     if st.session_state.pop("chat_go_inspect", False):
         st.switch_page(INSPECTOR_PAGE)
-    st.chat_input("Talk to the mirror…", key="chat_box", on_submit=_submitted, submit_mode="stop")
 
 
 # --- compose and saved work ----------------------------------------------------------------------
