@@ -1,0 +1,100 @@
+"""Many sessions at once: aggregate tokens/s, time between tokens, memory, for 1 to 16 concurrent sessions.
+
+    .venv/bin/python bench/concurrency.py [--tokens 48] [--sessions 1 2 4 8 16] [--runtime torch]
+
+Each session is a thread iterating its own `Generation`, exactly as Streamlit's page threads do. Today
+one model is owned by one thread (`LoadedModel.run`): sessions take turns step by step, so the model
+is shared fairly but not batched; this benchmark is the baseline a batching scheduler must beat.
+RSS is read from /proc with 1 session and with 20 sessions in flight.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from mirror.generation import Generation  # noqa: E402
+from mirror.history import Message, build_prompt  # noqa: E402
+from mirror.models import LoadedModel, load_model  # noqa: E402
+from mirror.sampling import SamplingParams  # noqa: E402
+
+QUESTIONS = ["Tell me about the sea.", "What is a mirror?", "Write a poem about rain.", "Why is the sky blue?"]
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run_sessions(lm: LoadedModel, count: int, tokens: int) -> dict[str, float]:
+    gaps: list[float] = []
+    produced = [0] * count
+    lock = threading.Lock()
+    peak = [rss_mb()]
+
+    def session(i: int) -> None:
+        prompt = build_prompt(lm, [Message("user", QUESTIONS[i % len(QUESTIONS)])]).text
+        run = Generation(lm, lm.encode(prompt), SamplingParams.preset("Balanced", seed=i, max_new_tokens=tokens),
+                         protect_end_tokens=False)
+        last = None
+        for _ in run:
+            now = time.perf_counter()
+            with lock:
+                if last is not None:
+                    gaps.append(now - last)
+                produced[i] += 1
+                peak[0] = max(peak[0], rss_mb())
+            last = now
+
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(count)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    gaps.sort()
+    return {"sessions": count, "tokens": sum(produced), "aggregate_tokens_per_s": sum(produced) / wall,
+            "p50_gap_ms": 1000 * statistics.median(gaps) if gaps else 0.0,
+            "p95_gap_ms": 1000 * gaps[int(0.95 * (len(gaps) - 1))] if gaps else 0.0, "peak_rss_mb": peak[0]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=48)
+    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 2, 4, 8, 16])
+    parser.add_argument("--runtime", default="torch")
+    args = parser.parse_args()
+    lm = load_model(runtime=args.runtime)
+    run_sessions(lm, 1, 4)  # warm-up
+    base = rss_mb()
+    print(f"runtime {args.runtime}, {args.tokens} new tokens per session, RSS after load {base:.0f} MB\n")
+    print(f"{'sessions':>8}{'tokens':>8}{'aggregate tok/s':>17}{'p50 gap ms':>12}{'p95 gap ms':>12}{'peak RSS MB':>13}")
+    rows = []
+    for count in args.sessions:
+        row = run_sessions(lm, count, args.tokens)
+        rows.append(row)
+        print(f"{row['sessions']:>8}{row['tokens']:>8}{row['aggregate_tokens_per_s']:>17.1f}{row['p50_gap_ms']:>12.0f}"
+              f"{row['p95_gap_ms']:>12.0f}{row['peak_rss_mb']:>13.0f}")
+    one = run_sessions(lm, 1, args.tokens)["peak_rss_mb"]
+    twenty = run_sessions(lm, 20, args.tokens)["peak_rss_mb"]
+    print(f"\nRSS with 1 session {one:.0f} MB, with 20 sessions {twenty:.0f} MB "
+          f"({(twenty - one) / 19:.1f} MB per extra session)")
+    base_rate = rows[0]["aggregate_tokens_per_s"]
+    for row in rows:
+        print(f"{row['sessions']:>3} sessions: {row['aggregate_tokens_per_s'] / base_rate:.2f}x one stream")
+
+
+if __name__ == "__main__":
+    main()
