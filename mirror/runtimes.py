@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
-import numpy as np
 import torch
 
 RUNTIMES = ("torch", "torch-bf16", "llamacpp")

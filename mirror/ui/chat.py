@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -241,7 +240,7 @@ def _persona(conv: Conversation) -> None:
 
 def _import_box() -> None:
     with st.expander("📂 Import a conversation"):
-        uploaded = st.file_uploader("A JSON file exported from this page", type=["json"], key="import_file")
+        st.file_uploader("A JSON file exported from this page", type=["json"], key="import_file")
         st.button("Restore conversation", on_click=lambda: _import(st.session_state.get("import_file")))
 
 

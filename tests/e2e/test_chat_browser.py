@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from pagekit import APP_IDLE_JS, assert_no_exception
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -37,11 +38,7 @@ SHORT_REPLY_TOKENS = 40
 # "notRunning", ...) and labels each message's content "Chat message from <name>".
 # The reply is the message's first Markdown block (the caption, the details
 # expander and the buttons follow it); while streaming it ends with a cursor.
-_JS_HELPERS = """
-const appIdle = () => {
-  const app = document.querySelector("[data-testid='stApp']");
-  return !!app && app.getAttribute("data-test-script-state") === "notRunning";
-};
+_JS_HELPERS = APP_IDLE_JS + """
 const appRunning = () => {
   const app = document.querySelector("[data-testid='stApp']");
   return !!app && app.getAttribute("data-test-script-state") === "running";
@@ -179,16 +176,11 @@ CONTENT_HEIGHT = """() => Math.max(window.innerHeight, ...["stMain", "stSidebarC
   .map((el) => el.scrollHeight))"""
 
 
-def _assert_no_exception(page) -> None:
-    errors = page.locator("[data-testid='stException']")
-    if errors.count():
-        pytest.fail(f"the app shows an exception:\n{errors.first.inner_text()}")
-
 
 def _open_chat(page, base_url: str) -> None:
     page.goto(f"{base_url}/Chat", wait_until="domcontentloaded")
     page.wait_for_function(CHAT_READY, timeout=LOAD_TIMEOUT_MS, polling=250)
-    _assert_no_exception(page)
+    assert_no_exception(page)
 
 
 def _send(page, text: str) -> None:
@@ -221,14 +213,14 @@ def _set_max_new_tokens(page, tokens: int) -> None:
 
 def _settled_max_new_tokens(page) -> int:
     value = page.wait_for_function(SETTLED_MAX_NEW_TOKENS, timeout=ANSWER_TIMEOUT_MS, polling=100).json_value()
-    _assert_no_exception(page)
+    assert_no_exception(page)
     return value
 
 
 def _wait_sample(page, predicate: str, arg, timeout_ms: int) -> dict:
     sample = page.wait_for_function(predicate, arg=arg, timeout=timeout_ms, polling=100).json_value()
     if sample.get("crashed"):
-        _assert_no_exception(page)
+        assert_no_exception(page)
     return sample
 
 
@@ -241,7 +233,7 @@ def _screenshot(page, path) -> None:
 
 def _reply_done(page, question: str) -> dict:
     sample = _wait_sample(page, REPLY_DONE, question, ANSWER_TIMEOUT_MS)
-    _assert_no_exception(page)
+    assert_no_exception(page)
     return sample
 
 
@@ -299,7 +291,7 @@ def test_stop_keeps_the_partial_reply(streamlit_server, browser_page, artifacts_
     assert streaming["running"], f"the story finished before it could be stopped: {streaming!r}"
     page.get_by_test_id("stChatInputStopButton").click()
     page.wait_for_function(STOPPED, timeout=ANSWER_TIMEOUT_MS, polling=100)
-    _assert_no_exception(page)
+    assert_no_exception(page)
 
     stopped = page.evaluate(SAMPLE, STORY_REQUEST)
     partial = stopped["text"] or ""

@@ -7,6 +7,7 @@ sampler" among them), and the sidebar's "Temperature" slider.
 from __future__ import annotations
 
 import pytest
+from pagekit import APP_IDLE_JS, assert_no_exception
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -14,11 +15,7 @@ LOAD_TIMEOUT_MS = 120_000  # the first run loads the model
 UPDATE_TIMEOUT_MS = 60_000
 STAGE_CHARTS = 6
 
-_JS_HELPERS = """
-const appIdle = () => {
-  const app = document.querySelector("[data-testid='stApp']");
-  return !!app && app.getAttribute("data-test-script-state") === "notRunning";
-};
+_JS_HELPERS = APP_IDLE_JS + """
 const crashed = () => !!document.querySelector("[data-testid='stException']");
 const metric = (label) => {
   for (const m of document.querySelectorAll("[data-testid='stMetric']")) {
@@ -64,17 +61,12 @@ THUMB_IS = """(value) => {
 SAMPLER_ENTROPY = "() => {" + _JS_HELPERS + "return metric('Entropy, sampler'); }"
 
 
-def _assert_no_exception(page) -> None:
-    errors = page.locator("[data-testid='stException']")
-    if errors.count():
-        pytest.fail(f"the app shows an exception:\n{errors.first.inner_text()}")
-
 
 def test_explorer_charts_follow_the_temperature_slider(streamlit_server, browser_page, artifacts_dir):
     page = browser_page
     page.goto(f"{streamlit_server}/Parameter_Explorer", wait_until="domcontentloaded")
     page.wait_for_function(PAGE_READY, arg=STAGE_CHARTS, timeout=LOAD_TIMEOUT_MS, polling=250)
-    _assert_no_exception(page)
+    assert_no_exception(page)
     before = page.evaluate(SAMPLER_ENTROPY)
     assert before and before.endswith("bits")
 
@@ -90,7 +82,7 @@ def test_explorer_charts_follow_the_temperature_slider(streamlit_server, browser
 
     page.wait_for_function(UPDATED, arg=before, timeout=UPDATE_TIMEOUT_MS, polling=250)
     page.wait_for_function(PAGE_READY, arg=STAGE_CHARTS, timeout=UPDATE_TIMEOUT_MS, polling=250)
-    _assert_no_exception(page)
+    assert_no_exception(page)
     after = page.evaluate(SAMPLER_ENTROPY)
     assert after != before, f"the figures did not follow the slider ({before} -> {after})"
     assert "Temperature" in page.get_by_test_id("stSidebar").inner_text()

@@ -7,6 +7,7 @@ Contract with Home.py: a model card naming SmolLM2, an "Ask the mirror"
 from __future__ import annotations
 
 import pytest
+from pagekit import APP_IDLE_JS, assert_no_exception
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -19,11 +20,7 @@ ANSWER_TIMEOUT_MS = 240_000
 
 # Streamlit marks the app root with the script's state ("initial", "running",
 # "notRunning", ...) and labels each message's content "Chat message from <name>".
-_JS_HELPERS = """
-const appIdle = () => {
-  const app = document.querySelector("[data-testid='stApp']");
-  return !!app && app.getAttribute("data-test-script-state") === "notRunning";
-};
+_JS_HELPERS = APP_IDLE_JS + """
 const content = (m) => {
   const c = m.querySelector("[data-testid='stChatMessageContent']");
   return c ? c.innerText : "";
@@ -73,11 +70,6 @@ ANSWER_TEXT = (
 )
 
 
-def _assert_no_exception(page) -> None:
-    errors = page.locator("[data-testid='stException']")
-    if errors.count():
-        pytest.fail(f"the app shows an exception:\n{errors.first.inner_text()}")
-
 
 def test_home_shows_model_and_answers_a_question(streamlit_server, browser_page, artifacts_dir):
     page = browser_page
@@ -85,7 +77,7 @@ def test_home_shows_model_and_answers_a_question(streamlit_server, browser_page,
 
     # The first script run has finished, the model card is there, and so is the chat input.
     page.wait_for_function(HOME_READY, timeout=LOAD_TIMEOUT_MS, polling=250)
-    _assert_no_exception(page)
+    assert_no_exception(page)
 
     page.get_by_test_id("stChatInputTextArea").fill(QUESTION)
     page.get_by_test_id("stChatInputSubmitButton").click()
@@ -93,7 +85,7 @@ def test_home_shows_model_and_answers_a_question(streamlit_server, browser_page,
     # Our question appears as a user message, followed by a non-empty
     # assistant message, and the script has finished streaming it.
     page.wait_for_function(ANSWERED, arg=QUESTION, timeout=ANSWER_TIMEOUT_MS, polling=250)
-    _assert_no_exception(page)
+    assert_no_exception(page)
 
     answer = page.evaluate(ANSWER_TEXT, QUESTION)
     assert answer is not None and answer.strip(), "the assistant's answer is empty"

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from pagekit import IDLE, assert_no_exception
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 HOSTILE = ('Mirror <img src=x onerror="window.__pwned=1"> and <script>window.__pwned=2</script> '
            '</span><b onmouseover="window.__pwned=3">bold?</b> [link](javascript:window.__pwned=4)')
-
-IDLE = """() => {
-  const app = document.querySelector("[data-testid='stApp']");
-  return !!app && app.getAttribute("data-test-script-state") === "notRunning";
-}"""
-
-
-def _no_exception(page) -> None:
-    errors = page.locator("[data-testid='stException']")
-    if errors.count():
-        pytest.fail(f"the app shows an exception:\n{errors.first.inner_text()}")
 
 
 def test_hostile_text_is_scored_and_shown_inert(streamlit_server, browser_page, artifacts_dir):
@@ -26,14 +16,14 @@ def test_hostile_text_is_scored_and_shown_inert(streamlit_server, browser_page, 
     page.goto(f"{streamlit_server}/Token_Inspector")
     page.wait_for_function(IDLE, timeout=180_000)
     page.wait_for_selector("textarea[aria-label='Text to inspect']", timeout=180_000)
-    _no_exception(page)
+    assert_no_exception(page)
     box = page.locator("textarea[aria-label='Text to inspect']")
     box.fill(HOSTILE)
     box.press("Tab")  # commit the text area's value
     page.get_by_role("button", name="🔍 Inspect").click()
     page.wait_for_selector(".mm-text", timeout=180_000)
     page.wait_for_function(IDLE, timeout=180_000)
-    _no_exception(page)
+    assert_no_exception(page)
 
     coloured = page.locator(".mm-text").first
     coloured.hover()
