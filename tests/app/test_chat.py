@@ -1,28 +1,17 @@
 """The Chat page through AppTest with the bundled model: conversation, actions, export/import, feedback, compose."""
 
 import json
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from mirror.history import Conversation
 
-ROOT = Path(__file__).resolve().parents[2]
-HOME = str(ROOT / "Home.py")
 CHAT = "pages/1_Chat.py"
-TIMEOUT = 180
 
 
 @pytest.fixture
-def chat(bundled, tmp_path, monkeypatch):
-    monkeypatch.setenv("MIRROR_DATABASE_URL", f"sqlite:///{tmp_path / 'mirror.sqlite3'}")
-    at = AppTest.from_file(HOME, default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page(CHAT).run()
-    at.slider(key="ctl_max_new_tokens").set_value(12).run()  # short replies keep the suite fast
-    assert not at.exception, at.exception
-    return at
+def chat(open_page):
+    return open_page(CHAT, 12)
 
 
 def send(at, text):

@@ -2,26 +2,15 @@
 
 import html
 import re
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[2]
-HOME = str(ROOT / "Home.py")
 PAGE = "pages/3_Token_Inspector.py"
-TIMEOUT = 180
 
 
 @pytest.fixture
-def insp(bundled, tmp_path, monkeypatch):
-    monkeypatch.setenv("MIRROR_DATABASE_URL", f"sqlite:///{tmp_path / 'mirror.sqlite3'}")
-    at = AppTest.from_file(HOME, default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page(PAGE).run()
-    at.slider(key="ctl_max_new_tokens").set_value(8).run()
-    assert not at.exception, at.exception
-    return at
+def insp(open_page):
+    return open_page(PAGE, 8)
 
 
 def click(at, label):

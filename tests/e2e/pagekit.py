@@ -12,6 +12,25 @@ const appIdle = () => {
 };
 """
 IDLE = "() => {" + APP_IDLE_JS + " return appIdle(); }"
+# Chat messages: Streamlit labels each message's content "Chat message from <name>".
+CHAT_JS = """
+const content = (m) => {
+  const c = m.querySelector("[data-testid='stChatMessageContent']");
+  return c ? c.innerText : "";
+};
+const isUser = (m) => {
+  const c = m.querySelector("[data-testid='stChatMessageContent']");
+  const label = ((c && c.getAttribute("aria-label")) || "").toLowerCase();
+  return label.endsWith(" user") || label.endsWith(" human");
+};
+// An exception ends the wait at once; the test then fails with its text.
+const crashed = () => !!document.querySelector("[data-testid='stException']");
+const answersTo = (question) => {
+  const msgs = Array.from(document.querySelectorAll("[data-testid='stChatMessage']"));
+  const q = msgs.findIndex((m) => isUser(m) && content(m).includes(question));
+  return q < 0 ? [] : msgs.slice(q + 1).filter((m) => !isUser(m));
+};
+"""
 
 
 def assert_no_exception(page) -> None:

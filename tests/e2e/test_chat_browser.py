@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from pagekit import APP_IDLE_JS, assert_no_exception
+from pagekit import APP_IDLE_JS, CHAT_JS, assert_no_exception
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -38,14 +38,10 @@ SHORT_REPLY_TOKENS = 40
 # "notRunning", ...) and labels each message's content "Chat message from <name>".
 # The reply is the message's first Markdown block (the caption, the details
 # expander and the buttons follow it); while streaming it ends with a cursor.
-_JS_HELPERS = APP_IDLE_JS + """
+_JS_HELPERS = APP_IDLE_JS + CHAT_JS + """
 const appRunning = () => {
   const app = document.querySelector("[data-testid='stApp']");
   return !!app && app.getAttribute("data-test-script-state") === "running";
-};
-const content = (m) => {
-  const c = m.querySelector("[data-testid='stChatMessageContent']");
-  return c ? c.innerText : "";
 };
 const replyText = (m) => {
   const md = m.querySelector("[data-testid='stChatMessageContent'] [data-testid='stMarkdownContainer']");
@@ -54,18 +50,6 @@ const replyText = (m) => {
 const captionText = (m) => {
   const cs = Array.from(m.querySelectorAll("[data-testid='stCaptionContainer']"));
   return cs.map((c) => c.innerText).join("\\n");
-};
-const isUser = (m) => {
-  const c = m.querySelector("[data-testid='stChatMessageContent']");
-  const label = ((c && c.getAttribute("aria-label")) || "").toLowerCase();
-  return label.endsWith(" user") || label.endsWith(" human");
-};
-// An exception ends the wait at once; the test then fails with its text.
-const crashed = () => !!document.querySelector("[data-testid='stException']");
-const answersTo = (question) => {
-  const msgs = Array.from(document.querySelectorAll("[data-testid='stChatMessage']"));
-  const q = msgs.findIndex((m) => isUser(m) && content(m).includes(question));
-  return q < 0 ? [] : msgs.slice(q + 1).filter((m) => !isUser(m));
 };
 const asked = (question) =>
   Array.from(document.querySelectorAll("[data-testid='stChatMessage']"))

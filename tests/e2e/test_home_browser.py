@@ -7,7 +7,7 @@ Contract with Home.py: a model card naming SmolLM2, an "Ask the mirror"
 from __future__ import annotations
 
 import pytest
-from pagekit import APP_IDLE_JS, assert_no_exception
+from pagekit import APP_IDLE_JS, CHAT_JS, assert_no_exception
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -20,24 +20,7 @@ ANSWER_TIMEOUT_MS = 240_000
 
 # Streamlit marks the app root with the script's state ("initial", "running",
 # "notRunning", ...) and labels each message's content "Chat message from <name>".
-_JS_HELPERS = APP_IDLE_JS + """
-const content = (m) => {
-  const c = m.querySelector("[data-testid='stChatMessageContent']");
-  return c ? c.innerText : "";
-};
-const isUser = (m) => {
-  const c = m.querySelector("[data-testid='stChatMessageContent']");
-  const label = ((c && c.getAttribute("aria-label")) || "").toLowerCase();
-  return label.endsWith(" user") || label.endsWith(" human");
-};
-// An exception ends the wait at once; the test then fails with its text.
-const crashed = () => !!document.querySelector("[data-testid='stException']");
-const answersTo = (question) => {
-  const msgs = Array.from(document.querySelectorAll("[data-testid='stChatMessage']"));
-  const q = msgs.findIndex((m) => isUser(m) && content(m).includes(question));
-  return q < 0 ? [] : msgs.slice(q + 1).filter((m) => !isUser(m));
-};
-"""
+_JS_HELPERS = APP_IDLE_JS + CHAT_JS
 
 HOME_READY = (
     "() => {"
