@@ -63,6 +63,8 @@ def speed(lm: LoadedModel, ids: list[int], params: SamplingParams, runs: int) ->
     Generation(lm, ids, params.replace(max_new_tokens=4)).run_to_end()  # warm-up
     rates, ttfts, tokens = [], [], 0
     for _ in range(runs):
+        if hasattr(lm.model, "llm"):
+            lm.model.llm.reset()  # no prompt reuse from the previous run: the raw baseline re-reads it too
         result = Generation(lm, ids, params, protect_end_tokens=False).run_to_end()
         rates.append(result.tokens_per_second)
         ttfts.append(result.time_to_first_token or 0.0)
@@ -116,19 +118,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", help=argparse.SUPPRESS)  # internal: the speed of one runtime, as JSON
     args = parser.parse_args()
+    params = SamplingParams.preset("Balanced", seed=1234, max_new_tokens=args.tokens)
+    if args.only:
+        lm = load_model(runtime={"raw-generate": "torch", "raw-llamacpp": "llamacpp"}.get(args.only, args.only))
+        ids = lm.encode(build_prompt(lm, [Message("user", PROMPT)]).text)
+        figures = raw_llamacpp(ids, params, args.runs) if args.only == "raw-llamacpp" else \
+            raw_generate(lm, ids, params, args.runs) if args.only == "raw-generate" else speed(lm, ids, params, args.runs)
+        print(json.dumps(figures))
+        return
     texts = [t for t in (ROOT / "bench" / "quality_texts.txt").read_text().split("\n") if t.strip()]
     models = {name: load_model(runtime=name) for name in RUNTIMES}
     reference = models["torch"]
-    params = SamplingParams.preset("Balanced", seed=1234, max_new_tokens=args.tokens)
     ids = reference.encode(build_prompt(reference, [Message("user", PROMPT)]).text)
     print(f"torch threads {torch.get_num_threads()}, prompt {len(ids)} tokens, {args.tokens} new tokens, "
-          f"Balanced seed 1234, {args.runs} runs (median)\n")
+          f"Balanced seed 1234, {args.runs} runs (median); speed of each runtime in a fresh process\n")
+
+    def speed_in_own_process(which: str) -> dict[str, float]:
+        # One process per runtime: several runtimes' thread pools in one process slow each other down.
+        out = subprocess.run([sys.executable, __file__, "--only", which, "--tokens", str(args.tokens), "--runs",
+                              str(args.runs)], cwd=ROOT, capture_output=True, text=True, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
     rows = {}
     for name, lm in models.items():
-        rows[name] = {**speed(lm, ids, params, args.runs), **quality(reference, lm, texts), "cold_start_s": cold_start(name)}
-    rows["raw model.generate (fp32)"] = raw_generate(reference, ids, params, args.runs)
-    rows["raw llama.cpp"] = raw_llamacpp(ids, params, args.runs)
+        rows[name] = {**speed_in_own_process(name), **quality(reference, lm, texts), "cold_start_s": cold_start(name)}
+    rows["raw model.generate (fp32)"] = speed_in_own_process("raw-generate")
+    rows["raw llama.cpp"] = speed_in_own_process("raw-llamacpp")
 
     header = f"{'runtime':<28}{'tokens/s':>9}{'TTFT s':>8}{'cold s':>8}{'KL':>9}{'top-1':>8}{'NLL/tok':>9}"
     print(header)
