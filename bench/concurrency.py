@@ -11,6 +11,7 @@ RSS is read from /proc with 1 session and with 20 sessions in flight.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -91,6 +92,10 @@ def main() -> None:
     twenty = run_sessions(lm, 20, args.tokens)["peak_rss_mb"]
     print(f"\nRSS with 1 session {one:.0f} MB, with 20 sessions {twenty:.0f} MB "
           f"({(twenty - one) / 19:.1f} MB per extra session)")
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "concurrency.json").write_text(json.dumps({"runtime": args.runtime, "tokens": args.tokens, "rows": rows,
+                                                      "rss_1_mb": one, "rss_20_mb": twenty}, indent=1))
     base_rate = rows[0]["aggregate_tokens_per_s"]
     for row in rows:
         print(f"{row['sessions']:>3} sessions: {row['aggregate_tokens_per_s'] / base_rate:.2f}x one stream")
