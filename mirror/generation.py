@@ -158,7 +158,6 @@ class Generation:
         self._first_token_at: float | None = None
         self._finished_at: float | None = None
         self.finish_reason: str | None = None
-        self.last_stages: SamplerStages | None = None
 
     # --- control -----------------------------------------------------------------------------------
 
@@ -228,7 +227,6 @@ class Generation:
             self._ids = torch.cat([self._ids, self._ids.new_tensor([[token]])], dim=1)
             self._new.append(token)
             step_facts = self._describe(token, stages)
-        self.last_stages = stages
 
         reason = None
         if token in self.lm.end_ids:

@@ -25,7 +25,7 @@ import torch
 RUNTIMES = ("torch", "torch-bf16", "llamacpp")
 
 
-class RuntimeError_(RuntimeError):
+class RuntimeUnavailable(RuntimeError):
     """A runtime cannot be used here (not installed, wrong model kind); the message says why."""
 
 
@@ -36,7 +36,7 @@ class LlamaCppCausalLM:
         try:
             from llama_cpp import Llama
         except ImportError as error:
-            raise RuntimeError_("The llamacpp runtime needs llama-cpp-python (pip install llama-cpp-python).") from error
+            raise RuntimeUnavailable("The llamacpp runtime needs llama-cpp-python (pip install llama-cpp-python).") from error
         # logits_all: every evaluated position keeps its logits, so the Token Inspector can score a text
         # in one pass with this runtime too (n_ctx x vocabulary floats: 400 MB at 2048 positions).
         self.llm = Llama(model_path=gguf_path, n_ctx=n_ctx, n_threads=n_threads or torch.get_num_threads(),
