@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from mirror.analysis import TextScore, TokenScore
+from mirror.text import spreadsheet_safe
 
 # (name, highest rank in the bucket, colour) as in GLTR: green, yellow, red, violet.
 BUCKETS: tuple[tuple[str, float, str], ...] = (
@@ -50,21 +51,24 @@ def shown_token(token: str) -> str:
     return token.replace("\t", "⇥").replace("\r", "↵").replace("\n", "⏎\n")
 
 
+def _text_html(spans: Sequence[tuple[int, str, str, str, bool]]) -> str:
+    """Escaped coloured text from (index, token, colour, tooltip, selected) tuples."""
+    parts = []
+    for index, token, colour, title, chosen in spans:
+        border = "outline:2px solid #1e66f5;" if chosen else ""
+        parts.append(f'<span class="mm-token" data-index="{index}" title="{html.escape(title)}" '
+                     f'style="background:{colour};{border}border-radius:3px;padding:1px 0;">'
+                     f"{html.escape(shown_token(token))}</span>")
+    return ('<div class="mm-text" style="white-space:pre-wrap;line-height:1.9;font-size:1.05rem;'
+            f'color:#1e1e2e;">{"".join(parts)}</div>')
+
+
 def coloured_html(tokens: Sequence[TokenScore], mode: str = "rank", selected: int | None = None) -> str:
     """The text as escaped HTML spans coloured by rank bucket ("rank") or by probability ("prob")."""
     if mode not in ("rank", "prob"):
         raise ValueError(f"mode must be 'rank' or 'prob', got {mode!r}")
-    spans = []
-    for t in tokens:
-        colour = bucket_colour(t.rank) if mode == "rank" else probability_colour(t.prob)
-        border = "outline:2px solid #1e66f5;" if t.index == selected else ""
-        title = f"#{t.index} p={t.prob:.4f} rank {t.rank}"
-        spans.append(f'<span class="mm-token" data-index="{t.index}" title="{html.escape(title)}" '
-                     f'style="background:{colour};{border}border-radius:3px;padding:1px 0;">'
-                     f"{html.escape(shown_token(t.token))}</span>")
-    body = "".join(spans)
-    return ('<div class="mm-text" style="white-space:pre-wrap;line-height:1.9;font-size:1.05rem;'
-            f'color:#1e1e2e;">{body}</div>')
+    return _text_html([(t.index, t.token, bucket_colour(t.rank) if mode == "rank" else probability_colour(t.prob),
+                        f"#{t.index} p={t.prob:.4f} rank {t.rank}", t.index == selected) for t in tokens])
 
 
 def legend_html(mode: str = "rank") -> str:
@@ -114,22 +118,12 @@ def least_confident(score: TextScore, n: int = 5) -> list[TokenScore]:
 
 def safe_csv(frame: pd.DataFrame) -> str:
     """CSV with text cells that a spreadsheet would run as a formula made inert."""
-    def neutralise(value: object) -> object:
-        if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            return "'" + value
-        return value
     text_columns = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c]) or frame[c].dtype == object]
-    return frame.assign(**{c: frame[c].map(neutralise) for c in text_columns}).to_csv(index=False)
+    return frame.assign(**{c: frame[c].map(spreadsheet_safe) for c in text_columns}).to_csv(index=False)
 
 
 def probability_html(tokens: Sequence[str], probs: Sequence[float | None]) -> str:
     """Escaped coloured text from recorded probabilities (a remote server's reply); grey where unknown."""
-    spans = []
-    for index, (token, prob) in enumerate(zip(tokens, probs)):
-        colour = "#dce0e8" if prob is None else probability_colour(prob)
-        title = f"#{index} p={'?' if prob is None else f'{prob:.4f}'}"
-        spans.append(f'<span class="mm-token" data-index="{index}" title="{html.escape(title)}" '
-                     f'style="background:{colour};border-radius:3px;padding:1px 0;">'
-                     f"{html.escape(shown_token(token))}</span>")
-    return ('<div class="mm-text" style="white-space:pre-wrap;line-height:1.9;font-size:1.05rem;'
-            f'color:#1e1e2e;">{"".join(spans)}</div>')
+    return _text_html([(i, token, "#dce0e8" if p is None else probability_colour(p),
+                        f"#{i} p={'?' if p is None else f'{p:.4f}'}", False)
+                       for i, (token, p) in enumerate(zip(tokens, probs))])

@@ -44,6 +44,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from mirror.text import spreadsheet_safe
+
 ENV_VAR = "MIRROR_DATABASE_URL"
 BUSY_TIMEOUT_S = 5.0
 CONNECT_TIMEOUT_S = 5  # PostgreSQL: whole seconds (libpq), at least 2
@@ -396,13 +398,6 @@ def _check_limit(limit: int) -> int:
     return limit
 
 
-def _spreadsheet_safe(value: Any) -> Any:
-    """Neutralise a text cell that a spreadsheet would run as a formula (OWASP CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 class Store:
     """Feedback and saved items in one database, safe to share between threads.
 
@@ -534,7 +529,7 @@ class Store:
         writer = csv.writer(out)
         writer.writerow([name.strip() for name in _ITEM_COLUMNS.split(",")])
         for row in items:
-            writer.writerow([_spreadsheet_safe(value) for value in row])  # params is already JSON text
+            writer.writerow([spreadsheet_safe(value) for value in row])  # params is already JSON text
         return out.getvalue()
 
     @staticmethod

@@ -19,3 +19,10 @@ def escape_markdown(text: str) -> str:
 def visible_whitespace(token: str) -> str:
     """A token with its spaces, tabs and newlines drawn, for tables and charts."""
     return token.replace(" ", "␣").replace("\t", "⇥").replace("\r", "↵").replace("\n", "⏎")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """Neutralise a text cell that a spreadsheet would run as a formula (OWASP CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
