@@ -102,6 +102,7 @@ class Settings:
     backend_url: str | None = None  # an OpenAI-compatible server (vLLM, llama.cpp) instead of a local model
     backend_model: str | None = None
     runtime: str = "torch"  # what computes the logits: torch, torch-bf16, llamacpp (mirror/runtimes.py)
+    max_batch: int = 8  # requests the scheduler steps together in one forward pass (mirror/scheduler.py)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -125,4 +126,17 @@ class Settings:
             backend_url=get("MIRROR_BACKEND_URL") or None,
             backend_model=get("MIRROR_BACKEND_MODEL") or None,
             runtime=get("MIRROR_RUNTIME").lower() or "torch",
+            max_batch=_whole_number("MIRROR_MAX_BATCH", get("MIRROR_MAX_BATCH"), default=8, low=1, high=64),
         )
+
+
+def _whole_number(name: str, text: str, default: int, low: int, high: int) -> int:
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {text!r}")
+    return value

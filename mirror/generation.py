@@ -8,16 +8,18 @@ step runs on the model's owner thread (`LoadedModel.run`).
 from __future__ import annotations
 
 import inspect
+import queue
 import secrets
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from mirror.models import LoadedModel
+from mirror.scheduler import END
 from mirror.sampling import SamplingParams, SamplerStages, choose_token, entropy_bits, run_pipeline
 
 TOP_ALTERNATIVES = 10
@@ -67,6 +69,7 @@ class GenerationResult:
     params: SamplingParams
     seconds: float
     time_to_first_token: float | None
+    queued_seconds: float = 0.0  # waiting for a place in the scheduler's batch
 
     @property
     def new_tokens(self) -> int:
@@ -82,7 +85,7 @@ class GenerationResult:
             "prompt_tokens": self.prompt_tokens, "dropped_prompt_tokens": self.dropped_prompt_tokens,
             "new_tokens": self.new_tokens, "seed": self.seed, "params": self.params.to_dict(),
             "seconds": self.seconds, "tokens_per_second": self.tokens_per_second,
-            "time_to_first_token": self.time_to_first_token,
+            "time_to_first_token": self.time_to_first_token, "queued_seconds": self.queued_seconds,
         }
 
 
@@ -155,6 +158,10 @@ class Generation:
         self._cancel = threading.Event()
         self._keep_one = _accepts_logits_to_keep(lm.model)
         self._started: float | None = None
+        self._submitted_at: float | None = None  # set by the scheduler when the request joins its queue
+        self._outbox: queue.Queue[Any] | None = None  # steps from the scheduler to the reading thread
+        self._read_steps = 0  # steps the reading thread has taken from the outbox ...
+        self._read_text = ""  # ... and the text they made visible
         self._first_token_at: float | None = None
         self._finished_at: float | None = None
         self.finish_reason: str | None = None
@@ -169,11 +176,41 @@ class Generation:
         return self.finish_reason is not None
 
     def __iter__(self) -> Iterator[Step]:
-        while not self.finished:
-            step = self.lm.run(self.step)
-            if step is None:
-                break
-            yield step
+        return self.stream()
+
+    def stream(self, on_wait: Callable[[int], None] | None = None, poll: float = 0.25) -> Iterator[Step]:
+        """Steps as the model's scheduler produces them (batched with other sessions' requests).
+
+        While the request waits for a free place in the batch, `on_wait(place in the queue)` is called
+        every `poll` seconds. Leaving the loop early (break, an exception, Streamlit stopping the
+        script) cancels the request, so it stops holding a place in the batch.
+        """
+        scheduler = self.lm.scheduler
+        if self._outbox is None:
+            self._outbox = queue.Queue()
+            scheduler.submit(self)
+        try:
+            while True:
+                try:
+                    item = self._outbox.get(timeout=poll)
+                except queue.Empty:
+                    place = scheduler.place_in_queue(self)
+                    if on_wait is not None and place is not None:
+                        on_wait(place)
+                    continue
+                if item is END:
+                    self._outbox.put(END)  # iterating again ends at once
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                if self._cancel.is_set():
+                    continue  # computed before the scheduler saw the cancel: neither shown nor kept
+                self._read_steps += 1
+                self._read_text += item.text
+                yield item
+        finally:
+            if not self.finished:
+                self.cancel()
 
     def run_to_end(self) -> "GenerationResult":
         for _ in self:
@@ -183,11 +220,18 @@ class Generation:
     def result(self) -> GenerationResult:
         end = self._finished_at or time.perf_counter()
         start = self._started or end
+        # The time to first token counts from the request, queue included: it is what the user waited.
+        asked = self._submitted_at or start
+        text, ids, reason = self._text.shown, list(self._new), self.finish_reason or "running"
+        if self._cancel.is_set() and self._outbox is not None and self._read_steps < len(ids):
+            # The scheduler runs ahead of a slow reader; a cancelled request keeps what its reader saw.
+            text, ids, reason = self._read_text, ids[: self._read_steps], "cancelled"
         return GenerationResult(
-            text=self._text.shown, token_ids=list(self._new), finish_reason=self.finish_reason or "running",
+            text=text, token_ids=ids, finish_reason=reason,
             prompt_tokens=len(self.prompt_ids), dropped_prompt_tokens=self.dropped_prompt_tokens, seed=self.seed,
             params=self.params, seconds=end - start,
-            time_to_first_token=None if self._first_token_at is None else self._first_token_at - start,
+            time_to_first_token=None if self._first_token_at is None else self._first_token_at - asked,
+            queued_seconds=max(0.0, start - asked),
         )
 
     # --- one token ---------------------------------------------------------------------------------
@@ -208,25 +252,50 @@ class Generation:
         return out.logits[:, -1].to(dtype=torch.float32, copy=True)
 
     def forward_and_sample(self) -> tuple[int, SamplerStages]:
-        raw = self._next_logits()
+        return self._sample(self._next_logits())
+
+    def _sample(self, raw: torch.Tensor) -> tuple[int, SamplerStages]:
         stages = run_pipeline(self._ids, raw, self.params, self.protected)
         return int(choose_token(stages, self.generator)[0]), stages
 
     def step(self) -> Step | None:
-        """Produce the next token, or None when the request has finished (call on the owner thread)."""
-        if self.finished:
+        """Produce the next token, or None when the request has finished (call on the owner thread).
+
+        Runs its own forward pass; the scheduler instead computes many requests' logits in one
+        batched pass and hands each its row through `step_with_logits`.
+        """
+        if not self._begin_step():
             return None
-        if self._cancel.is_set():
-            self._finish("cancelled")
-            return None
-        if self._started is None:
-            self._started = time.perf_counter()
         began = time.perf_counter()
         with torch.inference_mode():
-            token, stages = self.forward_and_sample()
-            self._ids = torch.cat([self._ids, self._ids.new_tensor([[token]])], dim=1)
-            self._new.append(token)
-            step_facts = self._describe(token, stages)
+            return self._accept(*self.forward_and_sample(), began)
+
+    def step_with_logits(self, raw: torch.Tensor, began: float) -> Step:
+        """The next token from raw next-token logits (1, vocab) computed elsewhere for this request."""
+        if self._started is None:
+            self._started = began
+        with torch.inference_mode():
+            return self._accept(*self._sample(raw), began)
+
+    def _begin_step(self) -> bool:
+        if self.finished:
+            return False
+        if self._cancel.is_set():
+            self._finish("cancelled")
+            return False
+        if self._started is None:
+            self._started = time.perf_counter()
+        return True
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def _accept(self, token: int, stages: SamplerStages, began: float) -> Step:
+        """Record the chosen token, decide whether the request ends, and describe the step."""
+        self._ids = torch.cat([self._ids, self._ids.new_tensor([[token]])], dim=1)
+        self._new.append(token)
+        step_facts = self._describe(token, stages)
 
         reason = None
         if token in self.lm.end_ids:

@@ -19,14 +19,17 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import torch
 
 from mirror.config import BUNDLED_GGUF, BUNDLED_MODEL, BUNDLED_PACKAGE, Settings
+
+if TYPE_CHECKING:
+    from mirror.scheduler import Scheduler
 
 T = TypeVar("T")
 SourceKind = Literal["bundled", "hub", "local"]
@@ -143,6 +146,9 @@ class ModelInfo:
         return asdict(self)
 
 
+_SCHEDULER_LOCK = threading.Lock()
+
+
 class LoadedModel:
     """A model, its tokenizer and facts about it, bound to the one thread that owns them."""
 
@@ -154,10 +160,26 @@ class LoadedModel:
         self._executor = executor
         self._owner = owner
         self.end_ids: tuple[int, ...] = end_token_ids(model, tokenizer)
+        self._scheduler: Any = None
 
     @property
     def device(self) -> torch.device:
         return self.model.device
+
+    @property
+    def scheduler(self) -> "Scheduler":
+        """The one scheduler that steps every session's requests on this model (made on first use)."""
+        if self._scheduler is None:
+            from mirror.scheduler import Scheduler
+
+            with _SCHEDULER_LOCK:
+                if self._scheduler is None:
+                    self._scheduler = Scheduler(self, Settings.from_env().max_batch)
+        return self._scheduler
+
+    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> "Future[T]":
+        """Queue `fn` on the owner thread without waiting for it."""
+        return self._executor.submit(fn, *args, **kwargs)
 
     def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `fn` on the model's owner thread and return its result (directly if already there)."""
@@ -334,6 +356,10 @@ def _load_on_this_thread(spec: ModelSpec, device: str, dtype: torch.dtype, cache
         model, tokenizer = _load_pretrained(spec, dtype)
         from_cache = False
     model = model.to(device).eval()
+    if device == "cpu":
+        from mirror.fastlinear import use_gemm_layout
+
+        use_gemm_layout(model)  # same float32 arithmetic, a faster BLAS call (see mirror/fastlinear.py)
     return model, tokenizer, from_cache
 
 

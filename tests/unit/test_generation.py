@@ -85,8 +85,10 @@ def test_cancel_from_another_thread_stops_within_one_step(scripted):
             t.start()
             t.join()
     result = g.result()
+    # The scheduler may have run ahead of this reader; what it computed after the cancel is dropped.
     assert len(seen) == 3
     assert result.finish_reason == "cancelled"
+    assert result.token_ids == [s.token_id for s in seen]
     assert result.text == "".join(s.text for s in seen) == "a b c"
 
 
