@@ -47,8 +47,15 @@ def stream_into(placeholder: Any, run: Generation | RemoteGeneration,
     """
     text = ""
     failure = None
+
+    def show_place(place: int) -> None:
+        if not text:
+            placeholder.markdown(f"⏳ _Waiting for the model: place {place} in the queue "
+                                 f"({run.lm.scheduler.running} replies are being written)._")
+
+    steps = run.stream(on_wait=show_place) if isinstance(run, Generation) else iter(run)
     try:
-        for step in run:
+        for step in steps:
             text += step.text
             if on_step is not None:
                 on_step(step)

@@ -1,0 +1,208 @@
+"""The batching scheduler: many sessions' requests in one forward pass, each as if it ran alone."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import torch
+
+from mirror.generation import Generation
+from mirror.history import Message, build_prompt
+from mirror.models import LoadedModel, wrap_model
+from mirror.sampling import SamplingParams
+from mirror.scheduler import Scheduler
+from mirror.text import escape_markdown
+
+QUESTIONS = [
+    "Hi",
+    "What is a mirror?",
+    "Write a poem about rain falling on a quiet town at night, with a dog watching from the window.",
+    "Why is the sky blue? Explain it for a child.",
+    "Name three colours.",
+    "Tell me about the sea and the ships that sail on it, and about the people who live by it.",
+]
+
+
+def chat_ids(lm: LoadedModel, question: str) -> list[int]:
+    return lm.encode(build_prompt(lm, [Message("user", question)]).text)
+
+
+def params_for(i: int, greedy: bool, tokens: int = 16) -> SamplingParams:
+    params = SamplingParams.preset("Balanced", seed=100 + i, max_new_tokens=tokens)
+    return params.replace(temperature=0.0) if greedy else params
+
+
+def alone(lm: LoadedModel, ids: list[int], params: SamplingParams) -> list[int]:
+    """The request run by itself, stepping its own cache (no scheduler involved)."""
+    gen = Generation(lm, ids, params)
+    while lm.run(gen.step) is not None:
+        pass
+    return gen.result().token_ids
+
+
+def concurrently(lm: LoadedModel, prompts: list[list[int]], params: list[SamplingParams],
+                 stagger: float = 0.03) -> list[Generation]:
+    """Every request in its own thread (as Streamlit sessions are), started a little apart."""
+    gens = [Generation(lm, ids, p) for ids, p in zip(prompts, params)]
+
+    def read(i: int) -> None:
+        time.sleep(stagger * i)
+        for _ in gens[i]:
+            pass
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(len(gens))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    return gens
+
+
+@pytest.mark.parametrize("greedy", [True, False], ids=["greedy", "seeded-sampling"])
+def test_batched_requests_equal_their_runs_alone(bundled, greedy):
+    lm = bundled
+    prompts = [chat_ids(lm, q) for q in QUESTIONS]
+    params = [params_for(i, greedy) for i in range(len(prompts))]
+    expected = [alone(lm, ids, p) for ids, p in zip(prompts, params)]
+    lm._scheduler = Scheduler(lm, max_batch=8)
+    gens = concurrently(lm, prompts, params)
+    assert lm.scheduler.largest_batch >= 3, "the requests were not batched"
+    for i, gen in enumerate(gens):
+        result = gen.result()
+        assert result.token_ids == expected[i], f"request {i} differs inside the batch"
+        assert result.finish_reason in ("eos", "length")
+        assert result.text == lm.decode(result.token_ids)  # no other session's text leaked in
+
+
+def test_cancel_one_of_four_leaves_the_others_untouched(bundled):
+    lm = bundled
+    prompts = [chat_ids(lm, q) for q in QUESTIONS[:4]]
+    params = [params_for(i, greedy=False, tokens=24).replace(temperature=1.0, top_p=1.0, top_k=0) for i in range(4)]
+    expected = [alone(lm, ids, p) for ids, p in zip(prompts, params)]
+    lm._scheduler = Scheduler(lm, max_batch=8)
+    gens = [Generation(lm, ids, p) for ids, p in zip(prompts, params)]
+    seen: list[list[int]] = [[] for _ in gens]
+
+    def read(i: int) -> None:
+        for step in gens[i]:
+            seen[i].append(step.token_id)
+            if i == 2 and len(seen[i]) == 3:
+                gens[i].cancel()
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    cancelled = gens[2].result()
+    assert cancelled.finish_reason == "cancelled"
+    assert cancelled.token_ids == seen[2] == expected[2][:3]
+    for i in (0, 1, 3):
+        assert gens[i].result().token_ids == expected[i] == seen[i]
+    assert lm.scheduler.running == 0 and lm.scheduler.waiting == 0
+
+
+def test_a_burst_of_thirty_requests_completes_and_waiting_ones_see_their_place(bundled):
+    lm = bundled
+    lm._scheduler = Scheduler(lm, max_batch=8)
+    prompts = [chat_ids(lm, QUESTIONS[i % len(QUESTIONS)]) for i in range(30)]
+    gens = [Generation(lm, ids, params_for(i, greedy=False, tokens=6)) for i, ids in enumerate(prompts)]
+    places: list[list[int]] = [[] for _ in gens]
+    errors: list[BaseException] = []
+
+    def read(i: int) -> None:
+        try:
+            for _ in gens[i].stream(on_wait=places[i].append, poll=0.05):
+                pass
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=600)
+    assert not errors
+    results = [g.result() for g in gens]
+    assert all(r.finish_reason in ("eos", "length") and r.new_tokens >= 1 for r in results)
+    assert lm.scheduler.largest_batch == 8  # never more than the batch allows
+    waited = [p for p in places if p]
+    assert len(waited) >= 10, "most of a burst of 30 should have waited for a place"
+    assert all(p[-1] <= p[0] for p in waited)  # a waiting request only moves up the queue
+    assert max(max(p) for p in waited) > 8
+    assert all(r.queued_seconds >= 0 for r in results)
+    assert lm.scheduler.running == 0 and lm.scheduler.waiting == 0
+
+
+def test_absolute_position_models_batch_correctly(tokenizer):
+    """GPT-2 style models take positions from position_ids: left padding must not shift them."""
+    from tests.conftest import _tiny_gpt2
+
+    lm = wrap_model(_tiny_gpt2(len(tokenizer)), tokenizer, "tiny-gpt2-batch")
+    prompts = [tokenizer("a b c d e f g h i j").input_ids, tokenizer("hello").input_ids,
+               tokenizer("one two three four").input_ids]
+    params = [SamplingParams(temperature=0.0, max_new_tokens=8, repetition_penalty=1.0, no_repeat_ngram_size=0)] * 3
+    expected = [alone(lm, ids, p) for ids, p in zip(prompts, params)]
+    lm._scheduler = Scheduler(lm, max_batch=4)
+    gens = concurrently(lm, prompts, params, stagger=0.0)
+    assert [g.result().token_ids for g in gens] == expected
+    lm.close()
+
+
+class _Breaks:
+    """Wraps a model so that its forward pass fails on demand."""
+
+    def __init__(self, model):
+        self.model, self.broken = model, False
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def __call__(self, *args, **kwargs):
+        if self.broken:
+            raise RuntimeError("the forward pass failed")
+        return self.model(*args, **kwargs)
+
+
+def test_a_failed_forward_pass_reaches_the_reader_and_the_scheduler_goes_on(tokenizer):
+    from tests.conftest import _tiny_llama
+
+    lm = wrap_model(_tiny_llama(len(tokenizer)), tokenizer, "tiny-breaks")
+    lm.model = _Breaks(lm.model)
+    ids = tokenizer("a b c").input_ids
+    params = SamplingParams(temperature=0.0, max_new_tokens=5, repetition_penalty=1.0, no_repeat_ngram_size=0)
+    lm.model.broken = True
+    with pytest.raises(RuntimeError, match="forward pass failed"):
+        Generation(lm, ids, params).run_to_end()
+    lm.model.broken = False
+    assert Generation(lm, ids, params).run_to_end().new_tokens == 5
+    lm.close()
+
+
+class _Placeholder:
+    def __init__(self):
+        self.shown: list[str] = []
+
+    def markdown(self, text: str) -> None:
+        self.shown.append(text)
+
+
+def test_the_page_shows_a_waiting_reply_its_place_in_the_queue(bundled):
+    from mirror.ui.streaming import stream_into
+
+    lm = bundled
+    lm._scheduler = Scheduler(lm, max_batch=1)
+    busy = Generation(lm, chat_ids(lm, "Tell me a long story."), params_for(0, greedy=True, tokens=40))
+    reader = threading.Thread(target=busy.run_to_end)
+    reader.start()
+    while busy.result().new_tokens == 0:
+        time.sleep(0.01)
+    placeholder = _Placeholder()
+    waiting = Generation(lm, chat_ids(lm, "Hi"), params_for(1, greedy=True, tokens=4))
+    result = stream_into(placeholder, waiting)
+    reader.join()
+    assert any("place 1 in the queue" in shown for shown in placeholder.shown)
+    assert result.new_tokens == 4 and result.queued_seconds > 0.2
+    assert placeholder.shown[-1] == escape_markdown(result.text)  # the queue notice gave way to the reply
