@@ -2,10 +2,11 @@
 
     .venv/bin/python bench/concurrency.py [--tokens 48] [--sessions 1 2 4 8 16] [--runtime torch]
 
-Each session is a thread iterating its own `Generation`, exactly as Streamlit's page threads do. Today
-one model is owned by one thread (`LoadedModel.run`): sessions take turns step by step, so the model
-is shared fairly but not batched; this benchmark is the baseline a batching scheduler must beat.
-RSS is read from /proc with 1 session and with 20 sessions in flight.
+Each session is a thread iterating its own `Generation`, exactly as Streamlit's page threads do; the
+model's scheduler (mirror/scheduler.py) steps all of them in one batched forward pass per token. In
+the same run, 8 sessions are also measured with batching switched off (`max_batch` 1: the scheduler
+then serves one request at a time, first come first served, which is what a page calling
+`model.generate` under a lock gives). RSS is read from /proc with 1 session and with 20 in flight.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from generation import run_raw  # noqa: E402  (bench/generation.py: the stock transformers baseline)
 from mirror.generation import Generation  # noqa: E402
 from mirror.history import Message, build_prompt  # noqa: E402
 from mirror.models import LoadedModel, load_model  # noqa: E402
 from mirror.sampling import SamplingParams  # noqa: E402
+from mirror.scheduler import Scheduler  # noqa: E402
 
 QUESTIONS = ["Tell me about the sea.", "What is a mirror?", "Write a poem about rain.", "Why is the sky blue?"]
 
@@ -76,11 +79,14 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=48)
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 2, 4, 8, 16])
     parser.add_argument("--runtime", default="torch")
+    parser.add_argument("--max-batch", type=int, default=8)
     args = parser.parse_args()
     lm = load_model(runtime=args.runtime)
+    lm._scheduler = Scheduler(lm, max_batch=args.max_batch)
     run_sessions(lm, 1, 4)  # warm-up
     base = rss_mb()
-    print(f"runtime {args.runtime}, {args.tokens} new tokens per session, RSS after load {base:.0f} MB\n")
+    print(f"runtime {args.runtime}, max batch {args.max_batch}, {args.tokens} new tokens per session, "
+          f"RSS after load {base:.0f} MB\n")
     print(f"{'sessions':>8}{'tokens':>8}{'aggregate tok/s':>17}{'p50 gap ms':>12}{'p95 gap ms':>12}{'peak RSS MB':>13}")
     rows = []
     for count in args.sessions:
@@ -88,17 +94,33 @@ def main() -> None:
         rows.append(row)
         print(f"{row['sessions']:>8}{row['tokens']:>8}{row['aggregate_tokens_per_s']:>17.1f}{row['p50_gap_ms']:>12.0f}"
               f"{row['p95_gap_ms']:>12.0f}{row['peak_rss_mb']:>13.0f}")
+    batched = lm._scheduler
+    lm._scheduler = Scheduler(lm, max_batch=1)
+    unbatched = run_sessions(lm, 8, args.tokens)
+    lm._scheduler = batched
+    print(f"{'8 unbatched':>8}{unbatched['tokens']:>8}{unbatched['aggregate_tokens_per_s']:>17.1f}"
+          f"{unbatched['p50_gap_ms']:>12.0f}{unbatched['p95_gap_ms']:>12.0f}{unbatched['peak_rss_mb']:>13.0f}"
+          "   (one request at a time, no batching)")
     one = run_sessions(lm, 1, args.tokens)["peak_rss_mb"]
     twenty = run_sessions(lm, 20, args.tokens)["peak_rss_mb"]
     print(f"\nRSS with 1 session {one:.0f} MB, with 20 sessions {twenty:.0f} MB "
           f"({(twenty - one) / 19:.1f} MB per extra session)")
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "concurrency.json").write_text(json.dumps({"runtime": args.runtime, "tokens": args.tokens, "rows": rows,
-                                                      "rss_1_mb": one, "rss_20_mb": twenty}, indent=1))
+    # The raw transformers baseline in the same run: one stream of stock `model.generate`.
+    params = SamplingParams.preset("Balanced", seed=0, max_new_tokens=args.tokens)
+    ids = lm.encode(build_prompt(lm, [Message("user", QUESTIONS[0])]).text)
+    raw_tokens, raw_seconds, _ = run_raw(lm, ids, params)
+    raw_rate = len(raw_tokens) / raw_seconds
+    print(f"raw model.generate (stock transformers), one stream: {raw_rate:.1f} tokens/s")
+    (out / "concurrency.json").write_text(json.dumps({
+        "runtime": args.runtime, "max_batch": args.max_batch, "tokens": args.tokens, "rows": rows,
+        "unbatched_8": unbatched, "raw_generate_tokens_per_s": raw_rate, "rss_1_mb": one, "rss_20_mb": twenty,
+    }, indent=1))
     base_rate = rows[0]["aggregate_tokens_per_s"]
     for row in rows:
-        print(f"{row['sessions']:>3} sessions: {row['aggregate_tokens_per_s'] / base_rate:.2f}x one stream")
+        print(f"{row['sessions']:>3} sessions: {row['aggregate_tokens_per_s'] / base_rate:.2f}x one stream, "
+              f"{row['aggregate_tokens_per_s'] / raw_rate:.2f}x raw model.generate")
 
 
 if __name__ == "__main__":

@@ -245,16 +245,36 @@ def bundled_cache_dir(cache_root: Path) -> Path:
     return cache_root / f"{BUNDLED_MODEL}-pkg{versions[0]}-tf{versions[1]}-v{CACHE_FORMAT}"
 
 
+def _stamp(folder: Path, names: list[str]) -> dict[str, list[int]]:
+    return {name: [(st := (folder / name).stat()).st_size, st.st_mtime_ns, st.st_ino] for name in names}
+
+
 def cache_is_valid(folder: Path) -> bool:
-    """A cache is valid when its manifest exists and every file has the recorded size and checksum."""
+    """A cache is valid when its manifest exists and every file has the recorded size and checksum.
+
+    Hashing the 540 MB of weights costs about 0.4 s of every cold start, so after a full check the
+    files' size, modification time and inode are noted in `verified.json`; while they are unchanged
+    the next start skips the hashing. Any write to a file (which changes its mtime) forces a full check.
+    """
     manifest = folder / "manifest.json"
     try:
         entries = json.loads(manifest.read_text())["files"]
+        if not entries:
+            return False
+        try:
+            if json.loads((folder / "verified.json").read_text()) == _stamp(folder, sorted(entries)):
+                return True
+        except (OSError, ValueError):
+            pass
         for name, meta in entries.items():
             path = folder / name
             if path.stat().st_size != meta["size"] or _sha256(path) != meta["sha256"]:
                 return False
-        return bool(entries)
+        try:
+            (folder / "verified.json").write_text(json.dumps(_stamp(folder, sorted(entries))))
+        except OSError:
+            pass  # a read-only cache is checked in full every time
+        return True
     except (OSError, ValueError, KeyError, TypeError):
         return False
 
@@ -286,13 +306,14 @@ def _write_cache(model: Any, tokenizer: Any, target: Path) -> None:
 
 
 def _load_bundled(cache_root: Path | None) -> tuple[Any, Any, bool]:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast
 
     if cache_root is not None:
         folder = bundled_cache_dir(cache_root)
         if cache_is_valid(folder):
             try:
-                tokenizer = AutoTokenizer.from_pretrained(folder)
+                # The cache holds a tokenizer.json: the fast class directly, 1 s quicker than AutoTokenizer's lookup.
+                tokenizer = PreTrainedTokenizerFast.from_pretrained(folder)
                 model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
                 return model, tokenizer, True
             except (OSError, ValueError, RuntimeError):
@@ -321,14 +342,15 @@ def _load_pretrained(spec: ModelSpec, dtype: torch.dtype) -> tuple[Any, Any]:
     return model, tokenizer
 
 
-def _load_llamacpp(spec: ModelSpec, cache_root: Path | None) -> tuple[Any, Any, bool]:
-    """The bundled GGUF in llama.cpp, with the tokenizer transformers made from the same file."""
+def _load_llamacpp(spec: ModelSpec, cache_root: Path | None, f16: bool = False) -> tuple[Any, Any, bool]:
+    """The bundled GGUF in llama.cpp (or its F16 copy, built once into the cache), with the tokenizer
+    transformers made from the same file."""
     from transformers import AutoTokenizer
 
     from mirror.runtimes import LlamaCppCausalLM
 
     if spec.kind != "bundled":
-        raise ModelLoadError("The llamacpp runtime runs the bundled GGUF model only; use the torch runtime for "
+        raise ModelLoadError("The llamacpp runtimes run the bundled GGUF model only; use the torch runtime for "
                              f"{spec.name}.")
     folder = bundled_cache_dir(cache_root) if cache_root is not None else None
     if folder is not None and cache_is_valid(folder):
@@ -336,7 +358,13 @@ def _load_llamacpp(spec: ModelSpec, cache_root: Path | None) -> tuple[Any, Any, 
     else:
         tokenizer, from_cache = AutoTokenizer.from_pretrained(bundled_folder(), gguf_file=BUNDLED_GGUF), False
     try:
-        model = LlamaCppCausalLM(str(bundled_folder() / BUNDLED_GGUF), eos_token_id=int(tokenizer.eos_token_id))
+        gguf = bundled_folder() / BUNDLED_GGUF
+        if f16:
+            from mirror.gguf_f16 import f16_gguf
+
+            gguf, f16_cached = f16_gguf(gguf, cache_root)
+            from_cache = from_cache and f16_cached
+        model = LlamaCppCausalLM(str(gguf), eos_token_id=int(tokenizer.eos_token_id))
     except RuntimeError as error:
         raise ModelLoadError(str(error)) from error
     return model, tokenizer, from_cache
@@ -347,8 +375,8 @@ def _load_on_this_thread(spec: ModelSpec, device: str, dtype: torch.dtype, cache
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the UI shows its own progress; the bars only clutter logs and the CLI
-    if runtime == "llamacpp":
-        return _load_llamacpp(spec, cache_root)
+    if runtime in ("llamacpp", "llamacpp-f16"):
+        return _load_llamacpp(spec, cache_root, f16=runtime == "llamacpp-f16")
     if spec.kind == "bundled":
         model, tokenizer, from_cache = _load_bundled(cache_root)
         model = model.to(dtype)
@@ -367,7 +395,7 @@ def load_model(name: str | None = None, device: str | None = None, dtype: str | 
                cache_dir: Path | None | Literal["default"] = "default", runtime: str | None = None) -> LoadedModel:
     """Load a model by name (bundled by default) on its own owner thread. Raises ModelLoadError.
 
-    `runtime` (or MIRROR_RUNTIME): torch (default), torch-bf16, or llamacpp (bundled GGUF only).
+    `runtime` (or MIRROR_RUNTIME): torch (default), torch-bf16, llamacpp or llamacpp-f16 (bundled GGUF only).
     """
     from mirror.runtimes import RUNTIMES
 
@@ -376,7 +404,7 @@ def load_model(name: str | None = None, device: str | None = None, dtype: str | 
     if runtime not in RUNTIMES:
         raise ModelLoadError(f"Unknown runtime {runtime!r}; use one of {', '.join(RUNTIMES)}.")
     spec = resolve_model(name if name is not None else settings.model)
-    chosen_device = "cpu" if runtime == "llamacpp" else choose_device(device or settings.device)
+    chosen_device = "cpu" if runtime.startswith("llamacpp") else choose_device(device or settings.device)
     chosen_dtype = choose_dtype(chosen_device, "bfloat16" if runtime == "torch-bf16" else dtype or settings.dtype)
     cache_root = settings.cache_dir if cache_dir == "default" else cache_dir
 
@@ -394,7 +422,8 @@ def load_model(name: str | None = None, device: str | None = None, dtype: str | 
         source=spec.kind,
         location=spec.location,
         device=str(chosen_device),
-        dtype="Q4_1 GGUF (llama.cpp)" if runtime == "llamacpp" else str(chosen_dtype).removeprefix("torch."),
+        dtype={"llamacpp": "Q4_1 GGUF (llama.cpp)", "llamacpp-f16": "F16 GGUF (llama.cpp)"}.get(
+            runtime, str(chosen_dtype).removeprefix("torch.")),
         parameters=getattr(model, "n_params", 0) or sum(p.numel() for p in model.parameters()),
         context_length=context_length(model, tokenizer),
         load_seconds=time.perf_counter() - started,
