@@ -42,6 +42,7 @@ STAGES: tuple[str, ...] = (
 )
 
 LOG2 = math.log(2.0)
+TOP_P_SUBSET = 4096  # top-p sorts only the finite logits when at most this many survive top-k
 
 
 class ParameterError(ValueError):
@@ -161,6 +162,15 @@ def apply_top_p(logits: torch.Tensor, top_p: float) -> torch.Tensor:
     """Keep the smallest set of most likely tokens whose probability reaches top_p (at least one)."""
     if top_p >= 1.0:
         return logits
+    survivors = int(torch.isfinite(logits).sum(dim=-1).max())
+    if survivors <= TOP_P_SUBSET and survivors < logits.shape[-1]:
+        # After top-k only a few logits are finite: sort just those (-inf ones carry no probability and
+        # sort first in the full version, so the cut is the same) instead of the whole vocabulary.
+        values, idx = torch.topk(logits, survivors, dim=-1)
+        values, idx = values.flip(-1), idx.flip(-1)  # ascending, like the full sort
+        remove_sorted = values.softmax(dim=-1).cumsum(dim=-1) <= (1 - top_p)
+        remove_sorted[..., -1:] = False
+        return logits.scatter(1, idx, values.masked_fill(remove_sorted, -math.inf))
     sorted_logits, sorted_idx = torch.sort(logits, descending=False)
     cumulative = sorted_logits.softmax(dim=-1).cumsum(dim=-1)
     remove_sorted = cumulative <= (1 - top_p)

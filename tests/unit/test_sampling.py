@@ -16,6 +16,8 @@ from transformers.generation.logits_process import (
 from mirror.config import PRESETS
 from mirror.sampling import (
     STAGES,
+    apply_top_k,
+    apply_top_p,
     ParameterError,
     SamplingParams,
     choose_token,
@@ -167,3 +169,20 @@ def test_generate_kwargs_for_greedy_and_sampling():
 def test_entropy_in_bits():
     assert math.isclose(float(entropy_bits(torch.full((8,), 1 / 8))), 3.0, rel_tol=1e-6)
     assert float(entropy_bits(torch.tensor([1.0, 0.0]))) == 0.0
+
+
+def test_top_p_on_top_k_survivors_equals_the_full_sort(monkeypatch):
+    """The fast path (sorting only what top-k left) removes exactly the tokens the full sort removes."""
+    import mirror.sampling as sampling
+
+    generator = torch.Generator().manual_seed(7)
+    for case in range(200):
+        logits = torch.randn(3, 5000, generator=generator) * (0.5 + case % 4)
+        top_k = apply_top_k(logits, [1, 5, 50, 400][case % 4])
+        top_p = [0.1, 0.5, 0.9, 0.99][(case // 4) % 4]
+        fast = apply_top_p(top_k, top_p)
+        monkeypatch.setattr(sampling, "TOP_P_SUBSET", 0)
+        full = apply_top_p(top_k, top_p)
+        monkeypatch.setattr(sampling, "TOP_P_SUBSET", 4096)
+        assert torch.equal(torch.isinf(fast), torch.isinf(full)), f"case {case}"
+        assert torch.equal(fast[torch.isfinite(fast)], full[torch.isfinite(full)])
