@@ -37,4 +37,19 @@ def setup_page(title: str, icon: str) -> tuple[LoadedModel | RemoteModel | None,
     lm = get_model()
     # A remote server may not honour every parameter: those sliders are disabled and say why.
     params = sidebar(unsupported=lm.unsupported if isinstance(lm, RemoteModel) else (), page=title)
+    if isinstance(lm, LoadedModel):
+        st.sidebar.caption(load_line(lm))
     return lm, params
+
+
+def load_line(lm: LoadedModel) -> str:
+    """How busy the shared model is: every session's replies are written together, in one batch."""
+    scheduler = lm._scheduler
+    running, waiting = (scheduler.running, scheduler.waiting) if scheduler is not None else (0, 0)
+    batch = scheduler.capacity if scheduler is not None else None
+    text = f"Runtime {lm.info.runtime} · {running} repl{'y' if running == 1 else 'ies'} being written"
+    if waiting:
+        text += f", {waiting} waiting"
+    if batch:
+        text += f" (up to {batch} at once)"
+    return text

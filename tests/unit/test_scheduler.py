@@ -206,3 +206,13 @@ def test_the_page_shows_a_waiting_reply_its_place_in_the_queue(bundled):
     assert any("place 1 in the queue" in shown for shown in placeholder.shown)
     assert result.new_tokens == 4 and result.queued_seconds > 0.2
     assert placeholder.shown[-1] == escape_markdown(result.text)  # the queue notice gave way to the reply
+
+
+def test_the_sidebar_line_says_how_busy_the_shared_model_is(bundled):
+    from mirror.ui.page import load_line
+
+    bundled._scheduler = Scheduler(bundled, max_batch=8)
+    assert load_line(bundled) == f"Runtime {bundled.info.runtime} · 0 replies being written (up to 8 at once)"
+    bundled._scheduler._waiting.extend([object(), object()])
+    assert "0 replies being written, 2 waiting" in load_line(bundled)
+    bundled._scheduler._waiting.clear()
