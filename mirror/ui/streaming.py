@@ -50,8 +50,9 @@ def stream_into(placeholder: Any, run: Generation | RemoteGeneration,
 
     def show_place(place: int) -> None:
         if not text:
+            running = run.lm.scheduler.running
             placeholder.markdown(f"⏳ _Waiting for the model: place {place} in the queue "
-                                 f"({run.lm.scheduler.running} replies are being written)._")
+                                 f"({running} {'reply is' if running == 1 else 'replies are'} being written)._")
 
     steps = run.stream(on_wait=show_place) if isinstance(run, Generation) else iter(run)
     try:

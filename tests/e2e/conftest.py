@@ -12,6 +12,7 @@ that CI never goes green without having driven the real page.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -93,14 +94,28 @@ def artifacts_dir() -> Path:
 @pytest.fixture(scope="session")
 def streamlit_server():
     """Start `streamlit run Home.py` on a free port; yield its base URL."""
+    with serve_app("streamlit-server.log") as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def one_at_a_time_server():
+    """The app with a batch of one (MIRROR_MAX_BATCH=1): a second reply has to wait its turn."""
+    with serve_app("streamlit-one-at-a-time.log", MIRROR_MAX_BATCH="1") as base_url:
+        yield base_url
+
+
+@contextlib.contextmanager
+def serve_app(log_name: str, **extra_env: str):
+    """Run `streamlit run Home.py` on a free port until the block ends; yield its base URL."""
     if not (REPO_ROOT / "Home.py").exists():
         pytest.fail("Home.py is missing: nothing to serve")
 
     ARTIFACTS.mkdir(exist_ok=True)
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    log_path = ARTIFACTS / "streamlit-server.log"
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    log_path = ARTIFACTS / log_name
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", **extra_env)
     cmd = _streamlit_cmd() + [
         "run",
         "Home.py",
