@@ -289,17 +289,22 @@ def grid_run(lm: LoadedModel, prompt: ExplorerPrompt, settings: Mapping[str, Sam
     """Generate once per (setting, seed) and measure each text; one row per run."""
     if not settings or not seeds:
         raise ValueError("choose at least one setting and one seed")
-    total, done, rows = len(settings) * len(seeds), 0, []
-    for name, params in settings.items():
-        for seed in seeds:
-            run = Generation(lm, prompt.ids, params.replace(seed=int(seed)), stop_strings=prompt.stop_strings)
+    total, rows = len(settings) * len(seeds), []
+    # All runs are handed to the scheduler at once, so they are written together in batches.
+    runs = [(name, int(seed), Generation(lm, prompt.ids, params.replace(seed=int(seed)),
+                                         stop_strings=prompt.stop_strings).start())
+            for name, params in settings.items() for seed in seeds]
+    try:
+        for done, (name, seed, run) in enumerate(runs, start=1):
             result = run.run_to_end()
             metrics = measure(lm, run.prompt_ids, result.token_ids)
-            rows.append({"setting": name, "seed": int(seed), **metrics.to_dict(),
+            rows.append({"setting": name, "seed": seed, **metrics.to_dict(),
                          "finish": result.finish_reason, "text": result.text})
-            done += 1
             if on_progress is not None:
-                on_progress(done, total, name, int(seed))
+                on_progress(done, total, name, seed)
+    finally:
+        for _, _, run in runs:
+            run.cancel()  # a grid stopped half-way (the page's stop button) frees the model at once
     return pd.DataFrame(rows)
 
 

@@ -186,9 +186,7 @@ class Generation:
         script) cancels the request, so it stops holding a place in the batch.
         """
         scheduler = self.lm.scheduler
-        if self._outbox is None:
-            self._outbox = queue.Queue()
-            scheduler.submit(self)
+        self.start()
         try:
             while True:
                 try:
@@ -211,6 +209,13 @@ class Generation:
         finally:
             if not self.finished:
                 self.cancel()
+
+    def start(self) -> "Generation":
+        """Hand the request to the model's scheduler now (iterating does it too); steps wait in its outbox."""
+        if self._outbox is None:
+            self._outbox = queue.Queue()
+            self.lm.scheduler.submit(self)
+        return self
 
     def run_to_end(self) -> "GenerationResult":
         for _ in self:
