@@ -7,6 +7,7 @@ them from here, so the two can never disagree.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -138,5 +139,8 @@ def _whole_number(name: str, text: str, default: int, low: int, high: int) -> in
     except ValueError:
         value = low - 1
     if not low <= value <= high:
-        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {text!r}")
+        # Settings are read by every page: a typo by the operator must not break them all. Say it in the log.
+        logging.getLogger("mirror").warning("%s must be a whole number from %d to %d, got %r: using %d",
+                                            name, low, high, text, default)
+        return default
     return value
