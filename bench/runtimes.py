@@ -7,8 +7,12 @@ on the texts in bench/quality_texts.txt, every position's next-token distributio
 compared with torch float32: mean KL(fp32 || runtime), top-1 agreement, and the negative
 log-likelihood per token. Speed: single-stream decode tokens/s and time to first token of our
 generation loop on each runtime (same prompt, seed and parameters), beside raw transformers
-`model.generate` (fp32) and raw llama.cpp (`Llama.create_completion`) on the same GGUF. Cold start
-from the cache is measured in a fresh process per runtime.
+`model.generate` (fp32) and raw llama.cpp (`Llama.create_completion`) on the same GGUF as each
+llama.cpp runtime (the bundled Q4_1 file, and the F16 copy `llamacpp-f16` builds into the cache). Cold
+start from the cache is measured in a fresh process per runtime.
+
+Timings on a shared machine are noisy (llama.cpp's threads suffer badly when another process holds a
+core): run it more than once and compare medians.
 """
 
 from __future__ import annotations
@@ -28,13 +32,17 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from mirror.config import BUNDLED_GGUF  # noqa: E402
+from mirror.fastlinear import stock_layout  # noqa: E402
 from mirror.generation import Generation  # noqa: E402
 from mirror.history import Message, build_prompt  # noqa: E402
-from mirror.models import LoadedModel, bundled_folder, load_model  # noqa: E402
+from mirror.models import LoadedModel, load_model  # noqa: E402
+from mirror.runtimes import LLAMACPP_RUNTIMES, RUNTIMES  # noqa: E402
 from mirror.sampling import SamplingParams  # noqa: E402
 
-RUNTIMES = ("torch", "torch-bf16", "llamacpp")
+# raw llama.cpp on each llama.cpp runtime's own GGUF: --only key -> (runtime, row label)
+RAW_LLAMACPP = {"raw-llamacpp": ("llamacpp", "raw llama.cpp (Q4_1)"),
+                "raw-llamacpp-f16": ("llamacpp-f16", "raw llama.cpp (F16)")}
+assert {runtime for runtime, _ in RAW_LLAMACPP.values()} == set(LLAMACPP_RUNTIMES)
 PROMPT = "Write a short story about a girl who finds a magic mirror."
 
 
@@ -73,10 +81,11 @@ def speed(lm: LoadedModel, ids: list[int], params: SamplingParams, runs: int) ->
 
 
 def raw_generate(lm: LoadedModel, ids: list[int], params: SamplingParams, runs: int) -> dict[str, float]:
+    """Stock transformers `model.generate` (stock linear layers, not the engine's faster call)."""
     def go() -> tuple[int, float]:
         torch.manual_seed(params.seed or 0)
         start = time.perf_counter()
-        with torch.inference_mode():
+        with torch.inference_mode(), stock_layout(lm.model):
             out = lm.model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
                                     pad_token_id=lm.tokenizer.eos_token_id, **params.generate_kwargs())
         return out.shape[1] - len(ids), time.perf_counter() - start
@@ -85,11 +94,10 @@ def raw_generate(lm: LoadedModel, ids: list[int], params: SamplingParams, runs: 
     return {"tokens": results[-1][0], "tokens_per_s": statistics.median(n / s for n, s in results)}
 
 
-def raw_llamacpp(ids: list[int], params: SamplingParams, runs: int) -> dict[str, float]:
+def raw_llamacpp(gguf_path: str, ids: list[int], params: SamplingParams, runs: int) -> dict[str, float]:
     from llama_cpp import Llama
 
-    llm = Llama(model_path=str(bundled_folder() / BUNDLED_GGUF), n_ctx=2048, n_threads=torch.get_num_threads(),
-                verbose=False)
+    llm = Llama(model_path=gguf_path, n_ctx=2048, n_threads=torch.get_num_threads(), verbose=False)
     rates, ttfts, tokens = [], [], 0
     for run in range(runs + 1):
         llm.reset()
@@ -122,10 +130,18 @@ def main() -> None:
     args = parser.parse_args()
     params = SamplingParams.preset("Balanced", seed=1234, max_new_tokens=args.tokens)
     if args.only:
-        lm = load_model(runtime={"raw-generate": "torch", "raw-llamacpp": "llamacpp"}.get(args.only, args.only))
+        runtime = RAW_LLAMACPP[args.only][0] if args.only in RAW_LLAMACPP else \
+            "torch" if args.only == "raw-generate" else args.only
+        lm = load_model(runtime=runtime)
         ids = lm.encode(build_prompt(lm, [Message("user", PROMPT)]).text)
-        figures = raw_llamacpp(ids, params, args.runs) if args.only == "raw-llamacpp" else \
-            raw_generate(lm, ids, params, args.runs) if args.only == "raw-generate" else speed(lm, ids, params, args.runs)
+        if args.only in RAW_LLAMACPP:
+            path = lm.model.gguf_path  # the very file our runtime runs (for -f16: the cached F16 copy)
+            lm.close()
+            del lm  # free our context before the raw one starts
+            figures = raw_llamacpp(path, ids, params, args.runs)
+        else:
+            figures = raw_generate(lm, ids, params, args.runs) if args.only == "raw-generate" else \
+                speed(lm, ids, params, args.runs)
         print(json.dumps(figures))
         return
     texts = [t for t in (ROOT / "bench" / "quality_texts.txt").read_text().split("\n") if t.strip()]
@@ -145,7 +161,8 @@ def main() -> None:
     for name, lm in models.items():
         rows[name] = {**speed_in_own_process(name), **quality(reference, lm, texts), "cold_start_s": cold_start(name)}
     rows["raw model.generate (fp32)"] = speed_in_own_process("raw-generate")
-    rows["raw llama.cpp"] = speed_in_own_process("raw-llamacpp")
+    for raw, (_, label) in RAW_LLAMACPP.items():
+        rows[label] = speed_in_own_process(raw)
 
     header = f"{'runtime':<28}{'tokens/s':>9}{'TTFT s':>8}{'cold s':>8}{'KL':>9}{'top-1':>8}{'NLL/tok':>9}"
     print(header)
@@ -157,7 +174,8 @@ def main() -> None:
     ok = [n for n in RUNTIMES if rows[n]["mean_kl"] <= 0.01 and rows[n]["top1_agreement"] >= 0.95]
     fastest = max(ok, key=lambda n: rows[n]["tokens_per_s"])
     print(f"\npasses the quality gate (KL <= 0.01, top-1 >= 95%): {', '.join(ok)}; fastest of those: {fastest}")
-    print(f"llama.cpp runtime / raw llama.cpp: {rows['llamacpp']['tokens_per_s'] / rows['raw llama.cpp']['tokens_per_s']:.2f}")
+    for name, label in RAW_LLAMACPP.values():
+        print(f"{name} / {label}: {rows[name]['tokens_per_s'] / rows[label]['tokens_per_s']:.2f}")
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "runtimes.json").write_text(json.dumps(rows, indent=1))

@@ -102,7 +102,7 @@ class Settings:
     models: tuple[str, ...] = (BUNDLED_MODEL,)  # the operator's list when free choice is off
     backend_url: str | None = None  # an OpenAI-compatible server (vLLM, llama.cpp) instead of a local model
     backend_model: str | None = None
-    runtime: str = "torch"  # what computes the logits: torch, torch-bf16, llamacpp (mirror/runtimes.py)
+    runtime: str = "torch"  # what computes the logits: torch, torch-bf16, llamacpp, llamacpp-f16 (mirror/runtimes.py)
     max_batch: int = 8  # requests the scheduler steps together in one forward pass (mirror/scheduler.py)
 
     @classmethod

@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from mirror.runtimes import LLAMACPP_RUNTIMES
+
 if TYPE_CHECKING:
     from mirror.generation import Generation
     from mirror.models import LoadedModel
@@ -125,7 +127,7 @@ class Scheduler:
         self.lm = lm
         self.max_batch = max(1, int(max_batch))
         # llama.cpp has one context: interleaving requests would re-evaluate each prompt every step.
-        self.capacity = 1 if getattr(lm.info, "runtime", "torch") == "llamacpp" else self.max_batch
+        self.capacity = 1 if getattr(lm.info, "runtime", "torch") in LLAMACPP_RUNTIMES else self.max_batch
         self._lock = threading.Lock()
         self._waiting: collections.deque["Generation"] = collections.deque()
         self._batch = _Batch()
