@@ -29,6 +29,7 @@ from mirror.generation import Generation  # noqa: E402
 from mirror.history import Message, build_prompt  # noqa: E402
 from mirror.models import LoadedModel, load_model  # noqa: E402
 from mirror.sampling import SamplingParams  # noqa: E402
+from mirror.config import Settings  # noqa: E402
 from mirror.scheduler import Scheduler  # noqa: E402
 
 QUESTIONS = ["Tell me about the sea.", "What is a mirror?", "Write a poem about rain.", "Why is the sky blue?"]
@@ -43,6 +44,7 @@ def rss_mb() -> float:
 
 def run_sessions(lm: LoadedModel, count: int, tokens: int) -> dict[str, float]:
     gaps: list[float] = []
+    ttfts: list[float] = []  # from the request to its first token, queue included: what a user waits
     produced = [0] * count
     lock = threading.Lock()
     peak = [rss_mb()]
@@ -52,11 +54,14 @@ def run_sessions(lm: LoadedModel, count: int, tokens: int) -> dict[str, float]:
         run = Generation(lm, lm.encode(prompt), SamplingParams.preset("Balanced", seed=i, max_new_tokens=tokens),
                          protect_end_tokens=False)
         last = None
+        asked = time.perf_counter()
         for _ in run:
             now = time.perf_counter()
             with lock:
                 if last is not None:
                     gaps.append(now - last)
+                else:
+                    ttfts.append(now - asked)
                 produced[i] += 1
                 peak[0] = max(peak[0], rss_mb())
             last = now
@@ -71,7 +76,8 @@ def run_sessions(lm: LoadedModel, count: int, tokens: int) -> dict[str, float]:
     gaps.sort()
     return {"sessions": count, "tokens": sum(produced), "aggregate_tokens_per_s": sum(produced) / wall,
             "p50_gap_ms": 1000 * statistics.median(gaps) if gaps else 0.0,
-            "p95_gap_ms": 1000 * gaps[int(0.95 * (len(gaps) - 1))] if gaps else 0.0, "peak_rss_mb": peak[0]}
+            "p95_gap_ms": 1000 * gaps[int(0.95 * (len(gaps) - 1))] if gaps else 0.0, "peak_rss_mb": peak[0],
+            "p50_ttft_s": statistics.median(ttfts), "max_ttft_s": max(ttfts)}
 
 
 def main() -> None:
@@ -79,7 +85,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=48)
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 2, 4, 8, 16])
     parser.add_argument("--runtime", default="torch")
-    parser.add_argument("--max-batch", type=int, default=8)
+    parser.add_argument("--max-batch", type=int, default=Settings.from_env().max_batch)
     args = parser.parse_args()
     lm = load_model(runtime=args.runtime)
     lm._scheduler = Scheduler(lm, max_batch=args.max_batch)
@@ -87,19 +93,21 @@ def main() -> None:
     base = rss_mb()
     print(f"runtime {args.runtime}, max batch {args.max_batch}, {args.tokens} new tokens per session, "
           f"RSS after load {base:.0f} MB\n")
-    print(f"{'sessions':>8}{'tokens':>8}{'aggregate tok/s':>17}{'p50 gap ms':>12}{'p95 gap ms':>12}{'peak RSS MB':>13}")
+    print(f"{'sessions':>8}{'tokens':>8}{'aggregate tok/s':>17}{'p50 gap ms':>12}{'p95 gap ms':>12}"
+          f"{'p50 TTFT s':>12}{'max TTFT s':>12}{'peak RSS MB':>13}")
     rows = []
     for count in args.sessions:
         row = run_sessions(lm, count, args.tokens)
         rows.append(row)
         print(f"{row['sessions']:>8}{row['tokens']:>8}{row['aggregate_tokens_per_s']:>17.1f}{row['p50_gap_ms']:>12.0f}"
-              f"{row['p95_gap_ms']:>12.0f}{row['peak_rss_mb']:>13.0f}")
+              f"{row['p95_gap_ms']:>12.0f}{row['p50_ttft_s']:>12.2f}{row['max_ttft_s']:>12.2f}{row['peak_rss_mb']:>13.0f}")
     batched = lm._scheduler
     lm._scheduler = Scheduler(lm, max_batch=1)
     unbatched = run_sessions(lm, 8, args.tokens)
     lm._scheduler = batched
     print(f"{'8 unbatched':>8}{unbatched['tokens']:>8}{unbatched['aggregate_tokens_per_s']:>17.1f}"
-          f"{unbatched['p50_gap_ms']:>12.0f}{unbatched['p95_gap_ms']:>12.0f}{unbatched['peak_rss_mb']:>13.0f}"
+          f"{unbatched['p50_gap_ms']:>12.0f}{unbatched['p95_gap_ms']:>12.0f}{unbatched['p50_ttft_s']:>12.2f}"
+          f"{unbatched['max_ttft_s']:>12.2f}{unbatched['peak_rss_mb']:>13.0f}"
           "   (one request at a time, no batching)")
     one = run_sessions(lm, 1, args.tokens)["peak_rss_mb"]
     twenty = run_sessions(lm, 20, args.tokens)["peak_rss_mb"]

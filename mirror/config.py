@@ -103,7 +103,7 @@ class Settings:
     backend_url: str | None = None  # an OpenAI-compatible server (vLLM, llama.cpp) instead of a local model
     backend_model: str | None = None
     runtime: str = "torch"  # what computes the logits: torch, torch-bf16, llamacpp, llamacpp-f16 (mirror/runtimes.py)
-    max_batch: int = 8  # requests the scheduler steps together in one forward pass (mirror/scheduler.py)
+    max_batch: int = 16  # requests the scheduler steps together in one forward pass (mirror/scheduler.py)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -127,7 +127,7 @@ class Settings:
             backend_url=get("MIRROR_BACKEND_URL") or None,
             backend_model=get("MIRROR_BACKEND_MODEL") or None,
             runtime=get("MIRROR_RUNTIME").lower() or "torch",
-            max_batch=_whole_number("MIRROR_MAX_BATCH", get("MIRROR_MAX_BATCH"), default=8, low=1, high=64),
+            max_batch=_whole_number("MIRROR_MAX_BATCH", get("MIRROR_MAX_BATCH"), default=16, low=1, high=64),
         )
 
 

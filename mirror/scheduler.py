@@ -123,7 +123,7 @@ def _left_pad(tensor: torch.Tensor, columns: int) -> torch.Tensor:
 class Scheduler:
     """Owns the stepping of one model's requests; `submit` from any thread, the ticks run on the owner."""
 
-    def __init__(self, lm: "LoadedModel", max_batch: int = 8):
+    def __init__(self, lm: "LoadedModel", max_batch: int = 16):
         self.lm = lm
         self.max_batch = max(1, int(max_batch))
         # llama.cpp has one context: interleaving requests would re-evaluate each prompt every step.

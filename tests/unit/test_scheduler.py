@@ -221,8 +221,8 @@ def test_the_sidebar_line_says_how_busy_the_shared_model_is(bundled):
 def test_max_batch_setting(caplog):
     from mirror.config import Settings
 
-    assert Settings.from_env({}).max_batch == 8
-    assert Settings.from_env({"MIRROR_MAX_BATCH": "16"}).max_batch == 16
+    assert Settings.from_env({}).max_batch == 16
+    assert Settings.from_env({"MIRROR_MAX_BATCH": "4"}).max_batch == 4
     for bad in ("0", "many", "1000"):
-        assert Settings.from_env({"MIRROR_MAX_BATCH": bad}).max_batch == 8
+        assert Settings.from_env({"MIRROR_MAX_BATCH": bad}).max_batch == 16
         assert f"MIRROR_MAX_BATCH must be a whole number from 1 to 64, got {bad!r}" in caplog.text
