@@ -35,7 +35,8 @@ def runtimes_chart() -> alt.Chart:
 def concurrency_chart() -> alt.Chart:
     report = json.loads((OUT / "concurrency.json").read_text())
     data = pd.DataFrame(report["rows"])
-    base = alt.Chart(data, title=f"Concurrent sessions ({report['runtime']}, no batching yet)").encode(
+    title = f"Concurrent sessions ({report['runtime']}, batches of up to {report.get('max_batch', '?')})"
+    base = alt.Chart(data, title=title).encode(
         x=alt.X("sessions:O"))
     bars = base.mark_bar(color="#7287fd").encode(y=alt.Y("aggregate_tokens_per_s:Q", title="aggregate tokens/s"))
     line = base.mark_line(point=True, color="#fe640b").encode(y=alt.Y("p95_gap_ms:Q", title="p95 ms between tokens"))

@@ -20,9 +20,11 @@ the same tokens alone and inside a batch, up to the float rounding of a batched 
 test holds this on the bundled model). A batch of one with no padding runs exactly the single-request
 forward pass, so a lone request still equals `model.generate`.
 
-Models whose cache cannot be batched this way (llama.cpp's single context, sliding-window caches)
-are stepped one request at a time; llama.cpp takes one request at a time to the end, since switching
-requests would re-evaluate the whole prompt in its one context.
+A model that batches its own sequences (it has `decode_batch(caches, tokens)`, as a llama.cpp context
+holding one KV sequence per request can) gets the same ticks through `_SeqBatch`, up to its number of
+sequences. Other models whose cache cannot be batched (sliding-window caches) are stepped one request
+after another within each tick; a single-sequence llama.cpp context takes one request at a time to the
+end, since switching requests would re-evaluate the whole prompt in its one sequence.
 """
 
 from __future__ import annotations
@@ -110,6 +112,30 @@ class _Batch:
         return out.logits[:, -1].to(dtype=torch.float32, copy=True)
 
 
+@dataclass
+class _SeqBatch:
+    """Running requests of a model that batches its own sequences (llama.cpp: one KV sequence each).
+
+    Such a model offers `decode_batch(caches, tokens) -> (rows, vocab) logits`, one new token per
+    sequence in one pass; each request's cache (its sequence handle) stays on the request.
+    """
+
+    rows: list["Generation"] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def add(self, gen: "Generation") -> None:
+        self.rows.append(gen)
+
+    def keep(self, keep: list[int]) -> None:
+        self.rows = [self.rows[i] for i in keep]
+
+    def next_logits(self, model: Any) -> torch.Tensor:
+        tokens = [int(gen._ids[0, -1]) for gen in self.rows]
+        return model.decode_batch([gen._cache for gen in self.rows], tokens).to(dtype=torch.float32)
+
+
 def _left_pad(tensor: torch.Tensor, columns: int) -> torch.Tensor:
     """Zero columns on the left of the sequence dimension (dim 2 of a cache tensor, dim 1 of a mask)."""
     if columns == 0:
@@ -126,15 +152,23 @@ class Scheduler:
     def __init__(self, lm: "LoadedModel", max_batch: int = 16):
         self.lm = lm
         self.max_batch = max(1, int(max_batch))
-        # llama.cpp has one context: interleaving requests would re-evaluate each prompt every step.
-        self.capacity = 1 if getattr(lm.info, "runtime", "torch") in LLAMACPP_RUNTIMES else self.max_batch
+        self._own_sequences = hasattr(lm.model, "decode_batch")  # the model batches its own sequences
+        if self._own_sequences:
+            self.capacity = min(self.max_batch, int(getattr(lm.model, "n_seq", self.max_batch)))
+        elif getattr(lm.info, "runtime", "torch") in LLAMACPP_RUNTIMES:
+            self.capacity = 1  # one llama.cpp sequence: interleaving requests would re-evaluate each prompt
+        else:
+            self.capacity = self.max_batch
         self._lock = threading.Lock()
         self._waiting: collections.deque["Generation"] = collections.deque()
-        self._batch = _Batch()
+        self._batch: _Batch | _SeqBatch = self._new_batch()
         self._solo: list["Generation"] = []  # running requests whose cache cannot join a batch
         self._tick_queued = False
         self.ticks = 0
         self.largest_batch = 0
+
+    def _new_batch(self) -> "_Batch | _SeqBatch":
+        return _SeqBatch() if self._own_sequences else _Batch()
 
     # --- any thread --------------------------------------------------------------------------------
 
@@ -235,7 +269,7 @@ class Scheduler:
                 gen._outbox.put(step)
             if gen.finished:
                 self._close(gen)
-            elif _batchable_cache(gen._cache) and self.capacity > 1:
+            elif self.capacity > 1 and (self._own_sequences or _batchable_cache(gen._cache)):
                 self._batch.add(gen)
             else:
                 self._solo.append(gen)
@@ -249,7 +283,7 @@ class Scheduler:
         """A failed forward pass ends every request in flight with the error (the model stays usable)."""
         with self._lock:
             victims = [*self._batch.rows, *self._solo]
-        self._batch = _Batch()
+        self._batch = self._new_batch()
         self._solo = []
         for gen in victims:
             if not gen.finished:

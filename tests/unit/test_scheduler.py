@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -226,3 +227,46 @@ def test_max_batch_setting(caplog):
     for bad in ("0", "many", "1000"):
         assert Settings.from_env({"MIRROR_MAX_BATCH": bad}).max_batch == 16
         assert f"MIRROR_MAX_BATCH must be a whole number from 1 to 64, got {bad!r}" in caplog.text
+
+
+class _Sequences(torch.nn.Module):
+    """A fake model that batches its own sequences (as the llama.cpp adapter does): its logits depend on
+    the sequence's tokens only, so every request must get exactly its own continuation."""
+
+    def __init__(self, vocab: int, eos_id: int):
+        super().__init__()
+        self.vocab, self.n_seq, self.batches = vocab, 3, []
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+        self.config = SimpleNamespace(max_position_embeddings=256)
+        self.generation_config = SimpleNamespace(eos_token_id=eos_id)
+
+    device = property(lambda self: self.weight.device)
+    dtype = property(lambda self: self.weight.dtype)
+
+    def _next(self, tokens: list[int]) -> torch.Tensor:
+        logits = torch.zeros(self.vocab)
+        logits[(sum(tokens) * 31 + len(tokens)) % 1000 + 100] = 10.0
+        return logits
+
+    def forward(self, input_ids, past_key_values=None, use_cache=True, logits_to_keep=None):
+        tokens = (past_key_values or []) + input_ids[0].tolist()
+        return SimpleNamespace(logits=self._next(tokens)[None, None], past_key_values=tokens)
+
+    def decode_batch(self, caches: list[list[int]], tokens: list[int]) -> torch.Tensor:
+        self.batches.append(len(caches))
+        for cache, token in zip(caches, tokens):
+            cache.append(token)
+        return torch.stack([self._next(cache) for cache in caches])
+
+
+def test_models_that_batch_their_own_sequences_get_one_pass_per_tick(tokenizer):
+    lm = wrap_model(_Sequences(len(tokenizer), tokenizer.eos_token_id), tokenizer, "own-sequences")
+    params = SamplingParams(temperature=0.0, max_new_tokens=12, repetition_penalty=1.0, no_repeat_ngram_size=0)
+    prompts = [tokenizer(text).input_ids for text in ("a b c", "hello there", "one", "two words", "x")]
+    expected = [alone(lm, ids, params) for ids in prompts]
+    lm._scheduler = Scheduler(lm, max_batch=8)
+    assert lm.scheduler.capacity == 3  # the model's own number of sequences
+    gens = concurrently(lm, prompts, [params] * 5, stagger=0.0)
+    assert [g.result().token_ids for g in gens] == expected
+    assert max(lm.model.batches) == 3  # never more sequences than the model holds
+    lm.close()
