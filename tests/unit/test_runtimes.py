@@ -42,6 +42,14 @@ def llamacpp_f16():
     return load_model(runtime="llamacpp-f16")  # the F16 GGUF from the user's cache (built there on first use)
 
 
+def compare_scores(reference, other):
+    """(torch's score, the other runtime's score, |Δ log p| per token) for each of the TEXTS."""
+    for text in TEXTS:
+        ids = reference.encode(text)
+        ours, theirs = score_ids(reference, ids), score_ids(other, ids)
+        yield ours, theirs, [abs(a.logprob - b.logprob) for a, b in zip(ours.tokens, theirs.tokens)]
+
+
 def test_model_card_and_window(llamacpp):
     info = llamacpp.info
     assert info.runtime == "llamacpp" and info.context_length == 2048
@@ -54,10 +62,7 @@ def test_log_probabilities_agree_with_torch(bundled, llamacpp):
     The GGUF's 4-bit weights are the same in both runtimes (transformers dequantizes them); llama.cpp
     multiplies with 8-bit-quantized activations, which is where the difference comes from.
     """
-    for text in TEXTS:
-        ids = bundled.encode(text)
-        ours, theirs = score_ids(bundled, ids), score_ids(llamacpp, ids)
-        diffs = [abs(a.logprob - b.logprob) for a, b in zip(ours.tokens, theirs.tokens)]
+    for ours, theirs, diffs in compare_scores(bundled, llamacpp):
         assert statistics.mean(diffs) <= 0.15 and max(diffs) <= 1.0
         assert abs(ours.perplexity / theirs.perplexity - 1) <= 0.10
 
@@ -136,10 +141,7 @@ def test_f16_log_probabilities_match_torch_float32(bundled, llamacpp_f16):
 
     Same weights as torch's (rounded to f16), f16 dot products: 30-60x closer than the Q4_1 runtime.
     """
-    for text in TEXTS:
-        ids = bundled.encode(text)
-        ours, theirs = score_ids(bundled, ids), score_ids(llamacpp_f16, ids)
-        diffs = [abs(a.logprob - b.logprob) for a, b in zip(ours.tokens, theirs.tokens)]
+    for ours, theirs, diffs in compare_scores(bundled, llamacpp_f16):
         assert statistics.mean(diffs) <= 0.01 and max(diffs) <= 0.05
         assert abs(ours.perplexity / theirs.perplexity - 1) <= 0.01
         # where torch's top token is the text's next token, llama.cpp's is too (and only there)

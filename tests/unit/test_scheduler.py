@@ -43,6 +43,15 @@ def alone(lm: LoadedModel, ids: list[int], params: SamplingParams) -> list[int]:
     return gen.result().token_ids
 
 
+def in_threads(target, count: int, timeout: float = 600) -> None:
+    """target(i) in `count` threads at once, as many Streamlit sessions are; wait for all."""
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+
+
 def concurrently(lm: LoadedModel, prompts: list[list[int]], params: list[SamplingParams],
                  stagger: float = 0.03) -> list[Generation]:
     """Every request in its own thread (as Streamlit sessions are), started a little apart."""
@@ -53,11 +62,7 @@ def concurrently(lm: LoadedModel, prompts: list[list[int]], params: list[Samplin
         for _ in gens[i]:
             pass
 
-    threads = [threading.Thread(target=read, args=(i,)) for i in range(len(gens))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
+    in_threads(read, len(gens))
     return gens
 
 
@@ -92,11 +97,7 @@ def test_cancel_one_of_four_leaves_the_others_untouched(bundled):
             if i == 2 and len(seen[i]) == 3:
                 gens[i].cancel()
 
-    threads = [threading.Thread(target=read, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
+    in_threads(read, 4)
     cancelled = gens[2].result()
     assert cancelled.finish_reason == "cancelled"
     assert cancelled.token_ids == seen[2] == expected[2][:3]
@@ -120,11 +121,7 @@ def test_a_burst_of_thirty_requests_completes_and_waiting_ones_see_their_place(b
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
-    threads = [threading.Thread(target=read, args=(i,)) for i in range(30)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=600)
+    in_threads(read, 30)
     assert not errors
     results = [g.result() for g in gens]
     assert all(r.finish_reason in ("eos", "length") and r.new_tokens >= 1 for r in results)
