@@ -11,15 +11,23 @@
   float32 closely (passes the quality gate in `bench/runtimes.py`; `llamacpp` does not).
 
 `LlamaCppCausalLM` looks enough like a transformers causal LM for `Generation` to drive it: called
-with new input ids and a "cache" (here: the token ids this request has evaluated so far), it returns
-the logits of the positions it asks for (only those rows are computed and copied). llama.cpp keeps one
-KV cache per context; when another request used the context in between, the longest common prefix is
-kept and only the rest is evaluated again.
+with new input ids and a "cache" (a `LlamaSeq` handle: its sequence slot and the token ids evaluated
+so far), it returns the logits of the positions it asks for (only those rows are computed and copied).
+One llama.cpp context holds `N_SEQ` sequences, one per running request, so requests never evict each
+other's KV; `decode_batch` steps several of them with one llama_decode (one token each).
+
+KV layout: one KV stream per sequence (`kv_unified=False`), each the full 2048-token window, plus a
+scratch sequence for scoring: (16 + 1) x 2048 cells x ~23 KB (F16 K and V, 30 layers) = ~800 MB.
+Every request keeps its whole window whatever the others do. A unified cache (`kv_unified=True`,
+`kv_size=8192` cells shared by all sequences, ~190 MB) decodes as fast but fails (llama_decode
+returns 1) once the running requests together hold more than 8192 tokens.
 """
 
 from __future__ import annotations
 
+import heapq
 import threading
+import weakref
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -28,34 +36,103 @@ import numpy as np
 import torch
 
 RUNTIMES = ("torch", "torch-bf16", "llamacpp", "llamacpp-f16")
-LLAMACPP_RUNTIMES = ("llamacpp", "llamacpp-f16")  # one llama.cpp context each: one request at a time
+LLAMACPP_RUNTIMES = ("llamacpp", "llamacpp-f16")  # one llama.cpp context each, N_SEQ sequences in it
+N_SEQ = 16  # requests one llama.cpp context holds at once (each its own sequence in the KV cache)
+KV_UNIFIED = False  # one KV stream per sequence (see LlamaCppCausalLM)
+KV_UNIFIED_SIZE = 8192  # total KV cells when kv_unified (shared by all sequences)
 
 
 class RuntimeUnavailable(RuntimeError):
     """A runtime cannot be used here (not installed, wrong model kind); the message says why."""
 
 
-class LlamaCppCausalLM:
-    """A GGUF run by llama.cpp, shaped like a transformers causal LM for the generation loop."""
+class LlamaSeq:
+    """One request's sequence in a `LlamaCppCausalLM` context: its slot (`seq_id`) and the tokens whose
+    KV that slot holds (`tokens`). It is the "cache" the model returns as `past_key_values`.
 
-    def __init__(self, gguf_path: str, n_ctx: int = 2048, n_threads: int | None = None, eos_token_id: int = 2):
+    Compares equal to its token list (`handle == [1, 2, 3]`), as the old token-list cache did. A handle
+    that is dropped without `release` gives its slot back on the model's next call (`weakref.finalize`
+    only queues the id: llama.cpp is called from the model's owner thread alone).
+    """
+
+    __slots__ = ("seq_id", "tokens", "_finalizer", "__weakref__")
+
+    def __init__(self, seq_id: int, tokens: list[int]):
+        self.seq_id: int | None = seq_id
+        self.tokens = tokens
+        self._finalizer: Any = None
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LlamaSeq):
+            return self is other
+        return isinstance(other, list) and self.tokens == other
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return f"LlamaSeq(seq_id={self.seq_id}, tokens={len(self.tokens)})"
+
+
+class LlamaCppCausalLM:
+    """A GGUF run by llama.cpp, shaped like a transformers causal LM for the generation loop.
+
+    One llama.cpp context holds up to `n_seq` independent sequences (one per running request) plus one
+    scratch sequence for scoring a text. Interface:
+
+    - `model(input_ids (1, T), past_key_values=None, logits_to_keep=k)`: takes a free slot, evaluates the
+      prompt into it, returns logits (1, k, V) and `past_key_values=LlamaSeq` (the handle);
+    - `model(input_ids (1, T), past_key_values=handle, logits_to_keep=k)`: continues that sequence alone
+      and returns the same handle, updated;
+    - `model(input_ids (1, T))` (no cache, no `logits_to_keep`): every row, evaluated in the scratch
+      slot, which is emptied at once; `past_key_values` is None;
+    - `decode_batch(handles, tokens)`: one llama_decode with one token per sequence, logits (B, V);
+    - `release(handle)`: frees the slot.
+    """
+
+    def __init__(self, gguf_path: str, n_ctx: int = 2048, n_threads: int | None = None, eos_token_id: int = 2,
+                 n_seq: int = N_SEQ, kv_size: int | None = None, kv_unified: bool = KV_UNIFIED):
         try:
             import llama_cpp
             from llama_cpp import Llama
+            from llama_cpp._internals import LlamaContext
         except ImportError as error:
             raise RuntimeUnavailable("The llamacpp runtime needs llama-cpp-python (pip install llama-cpp-python).") from error
+        if not 1 <= n_seq < min(llama_cpp.llama_max_parallel_sequences(), 512):
+            raise ValueError(f"n_seq must be between 1 and {min(llama_cpp.llama_max_parallel_sequences(), 512) - 1}")
         # No logits_all: each decode asks llama.cpp for exactly the rows the caller keeps (one per token
         # while generating), so the prompt's other positions skip the output layer (49152 x 576) and no
-        # n_ctx x vocabulary score buffer is filled and copied.
-        self.llm = Llama(model_path=gguf_path, n_ctx=n_ctx, n_threads=n_threads or torch.get_num_threads(),
+        # n_ctx x vocabulary score buffer is filled and copied. The context Llama makes is small and
+        # replaced at once by one that holds n_seq + 1 sequences (Llama has no argument for n_seq_max).
+        self.llm = Llama(model_path=gguf_path, n_ctx=256, n_threads=n_threads or torch.get_num_threads(),
                          n_batch=512, logits_all=False, verbose=False)
+        llm = self.llm
+        params = llm.context_params
+        n_slots = n_seq + 1  # the last one is the scratch slot for scoring
+        if kv_size is None:
+            kv_size = n_slots * n_ctx if not kv_unified else KV_UNIFIED_SIZE
+        params.n_ctx = kv_size
+        params.n_seq_max = n_slots
+        params.kv_unified = kv_unified
+        llm._ctx.close()
+        llm._ctx = LlamaContext(model=llm._model, params=params, verbose=False)
+        llm.context_params = params
+        self._memory = llama_cpp.llama_get_memory(llm._ctx.ctx)
+        self._seq_rm = llama_cpp.llama_memory_seq_rm
         self._get_logits = llama_cpp.llama_get_logits
         self.gguf_path = gguf_path
-        self.vocab = self.llm.n_vocab()
+        self.vocab = llm.n_vocab()
+        self.n_seq = n_seq
+        self.kv_size = kv_size
+        self.kv_unified = kv_unified
         self.config = SimpleNamespace(max_position_embeddings=n_ctx)
         self.generation_config = SimpleNamespace(eos_token_id=eos_token_id)
         self._lock = threading.Lock()  # one context: calls are serialised (the owner thread does that anyway)
-        self._last: list[int] | None = None  # the token list returned by the latest call (its KV is held)
+        self._scratch = n_seq
+        self._free = list(range(n_seq))  # a heap: the lowest free slot is taken first
+        self._to_free: list[int] = []  # slots of handles dropped without release (filled by finalizers)
 
     # What the rest of the app reads from a model.
     device = torch.device("cpu")
@@ -73,26 +150,50 @@ class LlamaCppCausalLM:
 
         return int(llama_model_n_params(self.llm.model))
 
-    def _common_prefix(self, tokens: list[int], past: list[int] | None) -> int:
-        """How many leading `tokens` the context's KV cache already holds."""
-        held = self.llm.n_tokens
-        if past is not None and past is self._last and held == len(past) and self.llm.input_ids[held - 1] == past[-1]:
-            return held  # the usual decode step: the caller continues the sequence we just evaluated
-        n = min(held, len(tokens))
-        if n == 0:
-            return 0
-        differ = np.flatnonzero(self.llm.input_ids[:n] != np.asarray(tokens[:n], dtype=self.llm.input_ids.dtype))
-        return int(differ[0]) if differ.size else n
+    @property
+    def free_slots(self) -> int:
+        """Slots a new request can take now (counting those of dropped handles, freed on the next call)."""
+        return len(self._free) + len(self._to_free)
 
-    def _decode(self, tokens: list[int], start: int, first: int) -> np.ndarray:
-        """Evaluate tokens[start:] after the KV cache's first `start`; logits of positions >= `first`.
+    # --- slots -------------------------------------------------------------------------------------
+
+    def _clear(self, seq_id: int) -> None:
+        self._seq_rm(self._memory, seq_id, -1, -1)
+
+    def _reclaim(self) -> None:
+        """Give back the slots of handles dropped since the last call (lock held, owner thread)."""
+        while self._to_free:
+            seq_id = self._to_free.pop()
+            self._clear(seq_id)
+            heapq.heappush(self._free, seq_id)
+
+    def _take(self) -> LlamaSeq:
+        if not self._free:
+            raise RuntimeError(f"all {self.n_seq} llama.cpp sequence slots are in use; release a request first")
+        seq_id = heapq.heappop(self._free)
+        self._clear(seq_id)
+        handle = LlamaSeq(seq_id, [])
+        handle._finalizer = weakref.finalize(handle, self._to_free.append, seq_id)
+        return handle
+
+    def release(self, handle: LlamaSeq) -> None:
+        """Free the handle's slot (its KV is removed) so a new request can take it. Idempotent."""
+        with self._lock:
+            if handle.seq_id is not None and handle._finalizer is not None:
+                handle._finalizer()  # queues the slot once; the finalizer is then dead
+                handle.seq_id = None
+            self._reclaim()
+
+    # --- evaluation --------------------------------------------------------------------------------
+
+    def _decode(self, seq_id: int, tokens: list[int], start: int, first: int) -> np.ndarray:
+        """Evaluate tokens[start:] in sequence `seq_id` (whose KV holds the first `start`); logits of
+        positions >= `first`.
 
         Uses llama-cpp-python's context and batch directly (`_ctx`, `_batch`: private, so the version is
         pinned in requirements-dev.txt) because `Llama.eval` can only keep the last row or every row.
         """
         llm = self.llm
-        llm._ctx.kv_cache_seq_rm(-1, start, -1)  # drop whatever another request left past the prefix
-        llm.n_tokens = start
         # numpy, not torch, copies the rows: a torch copy of this size runs on torch's OpenMP threads,
         # which then spin-wait for a while on the cores llama.cpp's threads need for the next token.
         out = np.empty((len(tokens) - first, self.vocab), dtype=np.float32)
@@ -104,36 +205,98 @@ class LlamaCppCausalLM:
                 position = chunk + i
                 batch.token[i] = token
                 batch.pos[i] = position
-                batch.seq_id[i][0] = 0
+                batch.seq_id[i][0] = seq_id
                 batch.n_seq_id[i] = 1
                 batch.logits[i] = position >= first
                 rows += position >= first
             batch.n_tokens = len(ids)
             llm._ctx.decode(llm._batch)
-            llm.input_ids[chunk: chunk + len(ids)] = ids  # llama-cpp-python's own bookkeeping stays right
-            llm.n_tokens = chunk + len(ids)
             if rows:  # llama.cpp's output buffer holds the requested rows in batch order; copy them once
                 logits = np.ctypeslib.as_array(self._get_logits(llm._ctx.ctx), shape=(rows, self.vocab))
                 out[filled: filled + rows] = logits
                 filled += rows
+        llm.n_tokens = len(tokens)  # llama-cpp-python's count: the tokens of the sequence evaluated last
         return out
 
-    def __call__(self, input_ids: torch.Tensor, past_key_values: list[int] | None = None, use_cache: bool = True,
-                 logits_to_keep: int | None = None, **_: Any) -> SimpleNamespace:
+    def __call__(self, input_ids: torch.Tensor, past_key_values: LlamaSeq | list[int] | None = None,
+                 use_cache: bool = True, logits_to_keep: int | None = None, **_: Any) -> SimpleNamespace:
         """Logits for the new positions (all of them, or the last `logits_to_keep`), shape (1, T, V)."""
         if input_ids.shape[0] != 1:
-            raise ValueError("the llamacpp runtime runs one sequence at a time")
-        past = past_key_values or None
-        tokens = (past or []) + input_ids[0].tolist()
+            raise ValueError("call the llamacpp runtime with one sequence; batch decode steps with decode_batch")
+        new = input_ids[0].tolist()
+        handle = past_key_values if isinstance(past_key_values, LlamaSeq) else None
+        past = handle.tokens if handle is not None else list(past_key_values or [])
+        tokens = past + new
         if len(tokens) > self.config.max_position_embeddings:
             raise ValueError(f"{len(tokens)} tokens do not fit the {self.config.max_position_embeddings}-token window")
-        first = max(0, len(tokens) - logits_to_keep) if logits_to_keep else len(tokens) - input_ids.shape[1]
+        if not new:
+            raise ValueError("no new tokens to evaluate")
+        first = max(0, len(tokens) - logits_to_keep) if logits_to_keep else len(tokens) - len(new)
         with self._lock:
-            # Positions before `first` whose KV is held are reused; from `first` on they are evaluated
-            # (their logits are not stored between calls), and always at least the last one.
-            start = min(self._common_prefix(tokens, past), first, len(tokens) - 1)
-            logits = torch.from_numpy(self._decode(tokens, start, first))
-            self._last = tokens
-        return SimpleNamespace(logits=logits[None], past_key_values=tokens)
+            self._reclaim()
+            if handle is not None:
+                if handle.seq_id is None:
+                    raise ValueError("this sequence was released")
+                # its KV holds handle.tokens; rows before them are not stored, so re-evaluate from `first`
+                start = min(len(past), first)
+                if start < len(past):
+                    self._seq_rm(self._memory, handle.seq_id, start, -1)
+                try:
+                    logits = self._decode(handle.seq_id, tokens, start, first)
+                except BaseException:
+                    self._seq_rm(self._memory, handle.seq_id, start, -1)  # back to what the KV still holds
+                    handle.tokens = past[:start]
+                    raise
+                handle.tokens = tokens
+                return SimpleNamespace(logits=torch.from_numpy(logits)[None], past_key_values=handle)
+            if logits_to_keep is None and past_key_values is None:  # scoring a text: the scratch slot
+                try:
+                    logits = self._decode(self._scratch, tokens, 0, first)
+                finally:
+                    self._clear(self._scratch)
+                return SimpleNamespace(logits=torch.from_numpy(logits)[None], past_key_values=None)
+            handle = self._take()
+            try:
+                logits = self._decode(handle.seq_id, tokens, 0, first)
+            except BaseException:
+                self._clear(handle.seq_id)
+                handle._finalizer.detach()
+                heapq.heappush(self._free, handle.seq_id)
+                handle.seq_id = None
+                raise
+            handle.tokens = tokens
+        return SimpleNamespace(logits=torch.from_numpy(logits)[None], past_key_values=handle)
 
     forward = __call__
+
+    def decode_batch(self, handles: list[LlamaSeq], tokens: list[int]) -> torch.Tensor:
+        """One llama_decode with token i appended to sequence handles[i]; next-token logits (B, V) float32,
+        rows in the order of `handles`. Each handle's token list grows by its token."""
+        if len(handles) != len(tokens):
+            raise ValueError(f"{len(handles)} sequences but {len(tokens)} tokens")
+        if not handles:
+            return torch.empty(0, self.vocab)
+        if len({id(h) for h in handles}) != len(handles):
+            raise ValueError("a sequence appears twice in one batch")
+        window = self.config.max_position_embeddings
+        for h in handles:
+            if h.seq_id is None:
+                raise ValueError("a sequence in the batch was released")
+            if len(h.tokens) + 1 > window:
+                raise ValueError(f"{len(h.tokens) + 1} tokens do not fit the {window}-token window")
+        llm = self.llm
+        with self._lock:
+            self._reclaim()
+            batch = llm._batch.batch
+            for i, (h, token) in enumerate(zip(handles, tokens)):
+                batch.token[i] = int(token)
+                batch.pos[i] = len(h.tokens)
+                batch.seq_id[i][0] = h.seq_id
+                batch.n_seq_id[i] = 1
+                batch.logits[i] = True
+            batch.n_tokens = len(handles)
+            llm._ctx.decode(llm._batch)
+            logits = np.ctypeslib.as_array(self._get_logits(llm._ctx.ctx), shape=(len(handles), self.vocab)).copy()
+            for h, token in zip(handles, tokens):
+                h.tokens = h.tokens + [int(token)]  # a new list: a caller's old reference stays as it was
+        return torch.from_numpy(logits)
