@@ -118,7 +118,8 @@ def main() -> None:
     # The raw transformers baseline in the same run: one stream of stock `model.generate`.
     params = SamplingParams.preset("Balanced", seed=0, max_new_tokens=args.tokens)
     ids = lm.encode(build_prompt(lm, [Message("user", QUESTIONS[0])]).text)
-    raw_tokens, raw_seconds, _ = run_raw(lm, ids, params)
+    reference = lm if args.runtime == "torch" else load_model(runtime="torch")
+    raw_tokens, raw_seconds, _ = run_raw(reference, ids, params)
     raw_rate = len(raw_tokens) / raw_seconds
     print(f"raw model.generate (stock transformers), one stream: {raw_rate:.1f} tokens/s")
     (out / "concurrency.json").write_text(json.dumps({
