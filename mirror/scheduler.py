@@ -22,9 +22,8 @@ forward pass, so a lone request still equals `model.generate`.
 
 A model that batches its own sequences (it has `decode_batch(caches, tokens)`, as a llama.cpp context
 holding one KV sequence per request can) gets the same ticks through `_SeqBatch`, up to its number of
-sequences. Other models whose cache cannot be batched (sliding-window caches) are stepped one request
-after another within each tick; a single-sequence llama.cpp context takes one request at a time to the
-end, since switching requests would re-evaluate the whole prompt in its one sequence.
+sequences (16 for the llama.cpp runtimes). Other models whose cache cannot be batched (sliding-window
+caches) are stepped one request after another within each tick.
 """
 
 from __future__ import annotations
@@ -156,7 +155,7 @@ class Scheduler:
         if self._own_sequences:
             self.capacity = min(self.max_batch, int(getattr(lm.model, "n_seq", self.max_batch)))
         elif getattr(lm.info, "runtime", "torch") in LLAMACPP_RUNTIMES:
-            self.capacity = 1  # one llama.cpp sequence: interleaving requests would re-evaluate each prompt
+            self.capacity = 1  # a llama.cpp model with one sequence: interleaving would re-evaluate prompts
         else:
             self.capacity = self.max_batch
         self._lock = threading.Lock()

@@ -145,3 +145,33 @@ def test_scoring_equals_token_by_token_steps(f16):
             model.release(h)
 
     f16.run(check)
+
+
+def test_the_scheduler_batches_llamacpp_requests_and_each_gets_its_own_tokens(f16):
+    """Sessions in threads, through the scheduler: one decode per tick for all, the same tokens as alone."""
+    import threading
+
+    from mirror.generation import Generation
+    from mirror.sampling import SamplingParams
+    from mirror.scheduler import Scheduler
+
+    params = SamplingParams(temperature=0.0, max_new_tokens=12, repetition_penalty=1.0, no_repeat_ngram_size=0)
+    prompts = [f16.encode(text) for text in PROMPTS]
+
+    def alone(ids):
+        gen = Generation(f16, ids, params)
+        while f16.run(gen.step) is not None:
+            pass
+        return gen.result().token_ids
+
+    expected = [alone(ids) for ids in prompts]
+    f16._scheduler = Scheduler(f16, max_batch=16)
+    assert f16.scheduler.capacity == 16
+    gens = [Generation(f16, ids, params).start() for ids in prompts]
+    threads = [threading.Thread(target=g.run_to_end) for g in gens]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert [g.result().token_ids for g in gens] == expected
+    assert f16.scheduler.largest_batch >= 3
