@@ -71,7 +71,8 @@ class ReplyInfo:
     seed: int
     tokens: int = 0
     tokens_per_second: float = 0.0
-    time_to_first_token: float | None = None
+    time_to_first_token: float | None = None  # from the request, time waiting in the queue included
+    queued_seconds: float = 0.0  # waiting for room in the model's batch (other sessions' replies)
     finish_reason: str = "running"  # eos | stop_string | length | context | cancelled | interrupted
     prompt_tokens: int = 0
     dropped_turns: int = 0

@@ -154,7 +154,7 @@ def _reply_footer(turn: Turn, model: str) -> None:
     info = turn.reply
     assert info is not None
     st.caption(summary_line(info.tokens, info.tokens_per_second, info.time_to_first_token, info.seed,
-                            info.finish_reason))
+                            info.finish_reason, info.queued_seconds))
     if info.dropped_turns:
         st.caption(f"The {info.dropped_turns} oldest messages did not fit the context window and were left out "
                    "of the prompt for this reply (they are still shown here).")
@@ -204,6 +204,7 @@ def _stream_reply(lm: LoadedModel | RemoteModel, conv: Conversation, params: Sam
             result = run.result()
             info.tokens, info.tokens_per_second = result.new_tokens, result.tokens_per_second
             info.time_to_first_token = result.time_to_first_token
+            info.queued_seconds = getattr(result, "queued_seconds", 0.0)  # a remote server does not say
             info.finish_reason = result.finish_reason if run.finished else "interrupted"
     if info.finish_reason == "error":
         _notice("error", f"{run.result().error} The conversation is kept; press Regenerate to try again.")

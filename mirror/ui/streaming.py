@@ -72,10 +72,16 @@ def stream_into(placeholder: Any, run: Generation | RemoteGeneration,
     return run.result()
 
 
-def summary_line(tokens: int, tokens_per_second: float, ttft: float | None, seed: int | None, finish_reason: str) -> str:
+QUEUE_NOTE_SECONDS = 0.5  # shorter waits for a place in the batch are not worth a word
+
+
+def summary_line(tokens: int, tokens_per_second: float, ttft: float | None, seed: int | None, finish_reason: str,
+                 queued_seconds: float = 0.0) -> str:
     parts = [f"{tokens} tokens", f"{tokens_per_second:.1f} tokens/s"]
     if ttft is not None:
         parts.append(f"first token after {ttft:.2f} s")
+        if queued_seconds >= QUEUE_NOTE_SECONDS:
+            parts[-1] += f" ({queued_seconds:.1f} s of it waiting in the queue)"
     if seed is not None:
         parts.append(f"seed {seed}")
     parts.append(FINISH_WORDS.get(finish_reason, finish_reason))

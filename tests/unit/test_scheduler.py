@@ -203,6 +203,7 @@ def test_the_page_shows_a_waiting_reply_its_place_in_the_queue(bundled):
     reader.join()
     assert any("place 1 in the queue" in shown for shown in placeholder.shown)
     assert result.new_tokens == 4 and result.queued_seconds > 0.2
+    assert result.time_to_first_token >= result.queued_seconds  # what the user waited, queue included
     assert placeholder.shown[-1] == escape_markdown(result.text)  # the queue notice gave way to the reply
 
 
@@ -267,3 +268,12 @@ def test_models_that_batch_their_own_sequences_get_one_pass_per_tick(tokenizer):
     assert [g.result().token_ids for g in gens] == expected
     assert max(lm.model.batches) == 3  # never more sequences than the model holds
     lm.close()
+
+
+def test_a_reply_that_waited_says_how_long_under_it():
+    from mirror.ui.streaming import summary_line
+
+    waited = summary_line(20, 25.0, 3.4, 7, "eos", queued_seconds=3.2)
+    assert "first token after 3.40 s (3.2 s of it waiting in the queue)" in waited
+    assert "queue" not in summary_line(20, 25.0, 0.2, 7, "eos", queued_seconds=0.1)
+    assert "queue" not in summary_line(20, 25.0, 0.2, 7, "eos")  # old saved replies have no queue time
