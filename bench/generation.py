@@ -1,7 +1,8 @@
 """Generation benchmark: the Mirror engine against raw `model.generate`, on the same prompt and params.
 
 Prints single-stream tokens/s and time to first token for each (medians over interleaved runs):
-stock `model.generate`, `model.generate` with our faster linear layers (mirror/fastlinear.py), and
+stock `model.generate`, `model.generate` with the linear layers the engine runs (the layout
+mirror/fastlinear.py chose by timing on this CPU, printed), and
 the engine; the engine/stock ratio, and cold start of the bundled model (first load from the GGUF into an empty cache, then
 from the cache), each measured in a fresh process. Writes the figures to bench/out/generation.json.
 
@@ -32,6 +33,7 @@ from transformers.generation.streamers import BaseStreamer  # noqa: E402
 from mirror.fastlinear import stock_layout  # noqa: E402
 from mirror.generation import Generation  # noqa: E402
 from mirror.history import Message, build_prompt  # noqa: E402
+from mirror.machine import cpu_name  # noqa: E402
 from mirror.models import LoadedModel, load_model  # noqa: E402
 from mirror.sampling import SamplingParams  # noqa: E402
 
@@ -97,6 +99,11 @@ def cold_start(cache_dir: Path) -> dict[str, float]:
             "process_s": time.perf_counter() - start, "from_cache": from_cache == "True"}
 
 
+def _blas() -> str:
+    config = torch.__config__.show()
+    return "MKL" if "USE_MKL=ON" in config else "OpenBLAS" if "OpenBLAS" in config else "other"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -107,8 +114,10 @@ def main() -> None:
     lm = load_model()
     params = SamplingParams.preset("Balanced", seed=1234, max_new_tokens=args.max_new_tokens)
     ids = lm.encode(build_prompt(lm, [Message("user", PROMPT)]).text)
-    print(f"model {lm.info.name} on {lm.info.device} ({lm.info.dtype}), torch threads {torch.get_num_threads()}, "
-          f"prompt {len(ids)} tokens, params {params.to_dict()}")
+    print(f"CPU {cpu_name()}, torch {torch.__version__} (BLAS: {_blas()}), threads {torch.get_num_threads()}")
+    print(f"model {lm.info.name} on {lm.info.device} ({lm.info.dtype}), prompt {len(ids)} tokens, "
+          f"params {params.to_dict()}")
+    print(f"chosen at load time: {lm.info.speed_choices or 'nothing'}")
 
     runners = (("raw", run_raw), ("raw_fast", run_raw_fast), ("engine", run_engine))
     for _, fn in runners:  # warm-up every path
@@ -130,7 +139,7 @@ def main() -> None:
     ratio = rows["engine"]["tokens_per_s"] / rows["raw"]["tokens_per_s"]
 
     print(f"\n{'':<30}{'tokens':>8}{'tokens/s':>11}{'TTFT (s)':>11}   runs (tokens/s)")
-    for name, label in (("raw", "raw model.generate (stock)"), ("raw_fast", "model.generate, fast linears"),
+    for name, label in (("raw", "raw model.generate (stock)"), ("raw_fast", "model.generate, chosen linears"),
                         ("engine", "Mirror engine")):
         r = rows[name]
         print(f"{label:<30}{r['tokens']:>8}{r['tokens_per_s']:>11.2f}{r['ttft_s']:>11.3f}   {r['tokens_per_s_all']}")
@@ -151,7 +160,7 @@ def main() -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     report = {"model": lm.info.to_dict(), "params": params.to_dict(), "prompt_tokens": len(ids), "runs": args.runs,
               "results": rows, "engine_over_raw": ratio, "same_tokens": same, "cold_start": cold,
-              "torch_threads": torch.get_num_threads(), "when": time.strftime("%Y-%m-%d %H:%M:%S")}
+              "torch_threads": torch.get_num_threads(), "cpu": cpu_name(), "blas": _blas(), "when": time.strftime("%Y-%m-%d %H:%M:%S")}
     (out_dir / "generation.json").write_text(json.dumps(report, indent=1))
     print(f"\nwritten to {out_dir / 'generation.json'}")
 

@@ -86,13 +86,16 @@ def cmd_info(args: argparse.Namespace, loader: Callable[..., LoadedModel]) -> No
         return
     labels = {"name": "model", "source": "source", "location": "location", "device": "device", "dtype": "dtype",
               "parameters": "parameters", "context_length": "context length", "load_seconds": "load time",
-              "from_cache": "from cache", "has_chat_template": "chat template"}
+              "from_cache": "from cache", "has_chat_template": "chat template", "runtime": "runtime",
+              "speed_choices": "speed choices", "note": "note"}
     for key, label in labels.items():
         value = info[key]
         if key == "parameters":
             value = f"{value:,} ({value / 1e6:.0f}M)"
         elif key == "load_seconds":
             value = f"{value:.2f} s"
+        elif key in ("speed_choices", "note") and not value:
+            continue
         print(f"{label:>15}: {value}")
 
 

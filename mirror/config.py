@@ -104,6 +104,7 @@ class Settings:
     backend_model: str | None = None
     runtime: str = "torch"  # what computes the logits: torch, torch-bf16, llamacpp, llamacpp-f16 (mirror/runtimes.py)
     max_batch: int = 16  # requests the scheduler steps together in one forward pass (mirror/scheduler.py)
+    linear_layout: str = "auto"  # float32 linear layers on CPU: auto (timed at load), stock or gemm (mirror/fastlinear.py)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -128,6 +129,7 @@ class Settings:
             backend_model=get("MIRROR_BACKEND_MODEL") or None,
             runtime=get("MIRROR_RUNTIME").lower() or "torch",
             max_batch=_whole_number("MIRROR_MAX_BATCH", get("MIRROR_MAX_BATCH"), default=16, low=1, high=64),
+            linear_layout=_choice("MIRROR_LINEAR_LAYOUT", get("MIRROR_LINEAR_LAYOUT").lower(), ("auto", "stock", "gemm")),
         )
 
 
@@ -144,3 +146,11 @@ def _whole_number(name: str, text: str, default: int, low: int, high: int) -> in
                                             name, low, high, text, default)
         return default
     return value
+
+
+def _choice(name: str, text: str, allowed: tuple[str, ...]) -> str:
+    """One of `allowed` (the first is the default); a bad value is logged and the default used."""
+    if text and text not in allowed:
+        logging.getLogger("mirror").warning("%s must be one of %s, got %r: using %s",
+                                            name, ", ".join(allowed), text, allowed[0])
+    return text if text in allowed else allowed[0]

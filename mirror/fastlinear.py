@@ -1,51 +1,161 @@
-"""Faster float32 linear layers on CPU for decoding: the same arithmetic, a faster BLAS call.
+"""The float32 linear-layer layout for CPU decoding, chosen by timing both on this machine.
 
 During decoding a linear layer multiplies a handful of rows (one per request in the batch) by its
-weight. `torch.nn.functional.linear(x, W)` computes `x @ W.T`; on this project's CPU (2 cores,
-AVX-512) the BLAS picks a slow matrix-vector path for that shape: the 576 x 49152 output layer of
-the bundled model takes 10 ms for one row, 23 ms for two. Computing the same product as
-`(W @ x.T).T`, with at least two columns, takes 3.7 ms for one or two rows. Over the whole model
-one decode step goes from about 56 ms to about 30 ms (batch of 4: 92 -> 52 ms), still float32:
-the logits differ from the stock layer's by float rounding only (about 3e-5; mean KL 7e-9 on the
-quality texts, top-1 agreement 100%; `bench/runtimes.py` measures it).
+weight. `torch.nn.functional.linear(x, W)` computes `x @ W.T`; the same product can be written as
+`(W @ x.T).T` with at least two columns. Which of the two BLAS calls is faster depends on the CPU and
+its BLAS: on some of this project's machines (AMD EPYC, OpenBLAS-style kernels) the stock call takes
+a slow matrix-vector path and the second is 2-3x faster; on others (Intel Xeon with MKL) it is the
+other way round. A trick tuned to one CPU halves the speed on the other, so nothing is assumed:
+`choose_layout` times both on the model's own weight shapes at load time, on the thread that will
+run the model, for the row counts decoding uses, and patches the layers only for the row counts
+where the second call wins. Either way the arithmetic is float32: logits differ from the stock
+layer's by summation order only (the quality gate in `bench/runtimes.py` measures it).
 
-Prefill of short prompts gains too (30 tokens: about equal, 64: 184 -> 148 ms); very long inputs keep the stock call.
+`MIRROR_LINEAR_LAYOUT=auto|stock|gemm` overrides the choice (auto by default).
 """
 
 from __future__ import annotations
 
+import time
 import types
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
-MAX_ROWS = 256  # measured faster up to 128 rows; very long inputs keep the stock call
+LAYOUTS = ("auto", "stock", "gemm")
+ROW_COUNTS = (1, 2, 4, 8, 16)  # one request up to a full batch: what a decode step multiplies
+MAX_ROWS = 256  # with the layout forced, prefill of a long prompt still keeps the stock call
+
+
+def _gemm(weight: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    count = rows.shape[0]
+    if count == 1:  # one column would fall back to the matrix-vector path again
+        rows = torch.cat([rows, rows])
+    return (weight @ rows.T).T[:count]
 
 
 def _gemm_forward(self: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
     rows = x.reshape(-1, x.shape[-1])
-    count = rows.shape[0]
-    if count > MAX_ROWS or x.dtype != torch.float32:
+    if x.dtype != torch.float32 or not self._gemm_rows(rows.shape[0]):
         return torch.nn.functional.linear(x, self.weight, self.bias)
-    if count == 1:  # one column would fall back to the slow matrix-vector path again
-        rows = torch.cat([rows, rows])
-    out = (self.weight @ rows.T).T[:count]
+    out = _gemm(self.weight, rows)
     if self.bias is not None:
         out = out + self.bias
     return out.reshape(*x.shape[:-1], out.shape[-1])
 
 
-def use_gemm_layout(model: Any) -> int:
-    """Give every float32 `nn.Linear` of a CPU model the faster call; returns how many were changed."""
-    changed = 0
-    for module in model.modules():
-        if isinstance(module, torch.nn.Linear) and module.weight.device.type == "cpu" \
-                and module.weight.dtype == torch.float32:
-            module.forward = types.MethodType(_gemm_forward, module)
-            changed += 1
-    return changed
+def _rows_rule(faster: frozenset[int]) -> Callable[[int], bool]:
+    """Use gemm for `count` rows when it won at the smallest measured row count >= count (counts above
+    the largest measured one, i.e. prefill, keep the stock call unless gemm was forced)."""
+    measured = sorted(faster | set(ROW_COUNTS))
+
+    def rule(count: int) -> bool:
+        bucket = next((m for m in measured if m >= count), None)
+        return bucket is not None and bucket in faster
+    return rule
+
+
+def _cpu_float32_linears(model: Any) -> list[torch.nn.Linear]:
+    return [m for m in model.modules() if isinstance(m, torch.nn.Linear) and m.weight.device.type == "cpu"
+            and m.weight.dtype == torch.float32]
+
+
+def use_gemm_layout(model: Any, rows: Callable[[int], bool] = lambda count: count <= MAX_ROWS) -> int:
+    """Give every float32 CPU `nn.Linear` the `(W @ x.T).T` call for the row counts `rows` accepts;
+    returns how many layers were changed."""
+    layers = _cpu_float32_linears(model)
+    for module in layers:
+        module._gemm_rows = rows
+        module.forward = types.MethodType(_gemm_forward, module)
+    return len(layers)
+
+
+def time_layouts(weight: torch.Tensor, rows: int, repeats: int = 5) -> tuple[float, float]:
+    """(stock seconds, gemm seconds) for one product of `rows` rows by `weight`: the fastest of
+    `repeats` calls each, after a warm-up, taken in turns so that other work on the machine hits
+    both alike."""
+    x = torch.randn(rows, weight.shape[1], dtype=weight.dtype)
+    calls = (lambda: torch.nn.functional.linear(x, weight), lambda: _gemm(weight, x))
+    best = [float("inf"), float("inf")]
+    with torch.inference_mode():
+        for call in calls:
+            call()
+        for _ in range(repeats):
+            for k, call in enumerate(calls):
+                start = time.perf_counter()
+                call()
+                best[k] = min(best[k], time.perf_counter() - start)
+    return best[0], best[1]
+
+
+@dataclass
+class LayoutChoice:
+    """What `choose_layout` measured and decided."""
+
+    layout: str  # "stock" (no layer touched) or "gemm" (for the row counts in gemm_rows)
+    gemm_rows: tuple[int, ...]  # measured row counts where gemm is used (and the counts they stand for)
+    reason: str  # what was chosen and why, with the figures
+    step_ms: dict[int, tuple[float, float]] = field(default_factory=dict)  # rows -> (stock, gemm) per step
+    seconds: float = 0.0  # how long the measurement took
+
+    def summary(self) -> str:
+        return f"linear layers: {self.reason}"
+
+
+Timer = Callable[[torch.Tensor, int], tuple[float, float]]
+
+
+def choose_layout(model: Any, setting: str = "auto", timer: Timer = time_layouts) -> LayoutChoice:
+    """Time both calls on every distinct float32 weight shape of `model` for each of ROW_COUNTS, sum
+    them as one decode step would (each shape times the number of layers that have it), and patch the
+    layers to use gemm for the row counts where it is faster; where it never is, touch nothing."""
+    if setting not in LAYOUTS:
+        raise ValueError(f"MIRROR_LINEAR_LAYOUT must be one of {', '.join(LAYOUTS)}, got {setting!r}")
+    layers = _cpu_float32_linears(model)
+    if not layers:
+        return LayoutChoice("stock", (), "stock (no float32 CPU linear layers)")
+    if setting == "stock":
+        return LayoutChoice("stock", (), "stock x @ Wᵀ (MIRROR_LINEAR_LAYOUT=stock)")
+    if setting == "gemm":
+        use_gemm_layout(model)
+        return LayoutChoice("gemm", ROW_COUNTS, "(W @ xᵀ)ᵀ for every row count (MIRROR_LINEAR_LAYOUT=gemm)")
+
+    started = time.perf_counter()
+    shapes = Counter(tuple(m.weight.shape) for m in layers)
+    weights = {tuple(m.weight.shape): m.weight.detach() for m in layers}
+    step_ms: dict[int, tuple[float, float]] = {}
+    for rows in ROW_COUNTS:
+        stock = gemm = 0.0
+        for shape, count in shapes.items():
+            s, g = timer(weights[shape], rows)
+            stock += s * count
+            gemm += g * count
+        step_ms[rows] = (stock * 1e3, gemm * 1e3)
+    faster = tuple(rows for rows, (s, g) in step_ms.items() if g < s)
+    seconds = time.perf_counter() - started
+    figures = ", ".join(f"{rows} row{'s' if rows > 1 else ''}: {s:.1f} vs {g:.1f} ms"
+                        for rows, (s, g) in step_ms.items())
+    measured = f"(stock x @ Wᵀ vs (W @ xᵀ)ᵀ, the linear layers of one decode step: {figures})"
+    if not faster:
+        return LayoutChoice("stock", (), f"auto chose stock x @ Wᵀ, faster here at every row count {measured}",
+                            step_ms, seconds)
+    use_gemm_layout(model, _rows_rule(frozenset(faster)))
+    if faster == ROW_COUNTS:
+        counts = "every row count of a decode step"
+    else:
+        counts = ", ".join(_bucket_words(rows) for rows in faster) + " rows, stock for the rest"
+    return LayoutChoice("gemm", faster, f"auto chose (W @ xᵀ)ᵀ for {counts} {measured}", step_ms, seconds)
+
+
+def _bucket_words(rows: int) -> str:
+    """The row counts the measured count `rows` stands for (see `_rows_rule`), e.g. "9-16"."""
+    below = [m for m in ROW_COUNTS if m < rows]
+    low = (below[-1] + 1) if below else 1
+    return str(rows) if low == rows else f"{low}-{rows}"
 
 
 @contextmanager

@@ -12,6 +12,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import json
+import logging
 import os
 import re
 import shutil
@@ -141,6 +142,7 @@ class ModelInfo:
     has_chat_template: bool
     note: str = ""
     runtime: str = "torch"
+    speed_choices: str = ""  # CPU-specific choices made by measurement at load time, and why
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -349,9 +351,6 @@ def _load_llamacpp(spec: ModelSpec, cache_root: Path | None, f16: bool = False) 
 
     from mirror.runtimes import LlamaCppCausalLM
 
-    if spec.kind != "bundled":
-        raise ModelLoadError("The llamacpp runtimes run the bundled GGUF model only; use the torch runtime for "
-                             f"{spec.name}.")
     folder = bundled_cache_dir(cache_root) if cache_root is not None else None
     if folder is not None and cache_is_valid(folder):
         tokenizer, from_cache = AutoTokenizer.from_pretrained(folder), True
@@ -371,12 +370,14 @@ def _load_llamacpp(spec: ModelSpec, cache_root: Path | None, f16: bool = False) 
 
 
 def _load_on_this_thread(spec: ModelSpec, device: str, dtype: torch.dtype, cache_root: Path | None,
-                         runtime: str = "torch") -> tuple[Any, Any, bool]:
+                         runtime: str = "torch", linear_layout: str = "auto") -> tuple[Any, Any, bool, str]:
+    """(model, tokenizer, from cache, speed choices made) on the thread that will run the model."""
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the UI shows its own progress; the bars only clutter logs and the CLI
     if runtime in ("llamacpp", "llamacpp-f16"):
-        return _load_llamacpp(spec, cache_root, f16=runtime == "llamacpp-f16")
+        model, tokenizer, from_cache = _load_llamacpp(spec, cache_root, f16=runtime == "llamacpp-f16")
+        return model, tokenizer, from_cache, f"llama.cpp CPU features: {model.cpu_features}"
     if spec.kind == "bundled":
         model, tokenizer, from_cache = _load_bundled(cache_root)
         model = model.to(dtype)
@@ -384,11 +385,36 @@ def _load_on_this_thread(spec: ModelSpec, device: str, dtype: torch.dtype, cache
         model, tokenizer = _load_pretrained(spec, dtype)
         from_cache = False
     model = model.to(device).eval()
+    choices = ""
     if device == "cpu":
-        from mirror.fastlinear import use_gemm_layout
+        from mirror.fastlinear import choose_layout
 
-        use_gemm_layout(model)  # same float32 arithmetic, a faster BLAS call (see mirror/fastlinear.py)
-    return model, tokenizer, from_cache
+        # Timed here, on the owner thread, on this CPU: which BLAS call is faster differs between CPUs.
+        choices = choose_layout(model, linear_layout).summary()
+    return model, tokenizer, from_cache, choices
+
+
+def _trusted_runtime(runtime: str, spec: ModelSpec, cache_root: Path | None) -> tuple[str, str]:
+    """(runtime to load, note): a native runtime is first tried in a child process (mirror/canary.py);
+    if it crashes or hangs there, the default runtime is loaded instead and the note says why."""
+    from mirror.runtimes import LLAMACPP_RUNTIMES
+
+    if runtime not in LLAMACPP_RUNTIMES:
+        return runtime, ""
+    if spec.kind != "bundled":
+        raise ModelLoadError("The llamacpp runtimes run the bundled GGUF model only; use the torch runtime for "
+                             f"{spec.name}.")
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise ModelLoadError("The llamacpp runtime needs llama-cpp-python: run `make llamacpp` "
+                             "(it builds it portably; see README).")
+    from mirror.canary import check_runtime
+
+    verdict = check_runtime(runtime, cache_root)
+    if verdict.ok:
+        return runtime, ""
+    note = verdict.message(fallback="torch")
+    logging.getLogger("mirror").warning("%s", note)
+    return "torch", note
 
 
 def load_model(name: str | None = None, device: str | None = None, dtype: str | None = None,
@@ -404,16 +430,18 @@ def load_model(name: str | None = None, device: str | None = None, dtype: str | 
     if runtime not in RUNTIMES:
         raise ModelLoadError(f"Unknown runtime {runtime!r}; use one of {', '.join(RUNTIMES)}.")
     spec = resolve_model(name if name is not None else settings.model)
+    cache_root = settings.cache_dir if cache_dir == "default" else cache_dir
+    started = time.perf_counter()
+    runtime, refused = _trusted_runtime(runtime, spec, cache_root)
     chosen_device = "cpu" if runtime.startswith("llamacpp") else choose_device(device or settings.device)
     chosen_dtype = choose_dtype(chosen_device, "bfloat16" if runtime == "torch-bf16" else dtype or settings.dtype)
-    cache_root = settings.cache_dir if cache_dir == "default" else cache_dir
 
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mirror-model-{spec.name}")
     owner = executor.submit(threading.current_thread).result()
-    started = time.perf_counter()
     try:
-        model, tokenizer, from_cache = executor.submit(
-            _load_on_this_thread, spec, chosen_device, chosen_dtype, cache_root, runtime).result()
+        model, tokenizer, from_cache, speed_choices = executor.submit(
+            _load_on_this_thread, spec, chosen_device, chosen_dtype, cache_root, runtime,
+            settings.linear_layout).result()
     except BaseException:
         executor.shutdown(wait=False)
         raise
@@ -429,8 +457,9 @@ def load_model(name: str | None = None, device: str | None = None, dtype: str | 
         load_seconds=time.perf_counter() - started,
         from_cache=from_cache,
         has_chat_template=bool(getattr(tokenizer, "chat_template", None)),
-        note=spec.note,
+        note=" ".join(filter(None, [spec.note, refused])),
         runtime=runtime,
+        speed_choices=speed_choices,
     )
     return LoadedModel(model, tokenizer, info, executor, owner)
 

@@ -151,6 +151,15 @@ class LlamaCppCausalLM:
         return int(llama_model_n_params(self.llm.model))
 
     @property
+    def cpu_features(self) -> str:
+        """The instruction sets this llama.cpp build uses, as it reports them (e.g. "AVX2 = 1 | ...")."""
+        import llama_cpp
+
+        info = llama_cpp.llama_print_system_info().decode(errors="replace")
+        return " | ".join(part.strip() for part in info.split("|") if part.strip().endswith("= 1")
+                          or "AMX" in part or "AVX512" in part)
+
+    @property
     def free_slots(self) -> int:
         """Slots a new request can take now (counting those of dropped handles, freed on the next call)."""
         return len(self._free) + len(self._to_free)
@@ -191,7 +200,7 @@ class LlamaCppCausalLM:
         positions >= `first`.
 
         Uses llama-cpp-python's context and batch directly (`_ctx`, `_batch`: private, so the version is
-        pinned in requirements-dev.txt) because `Llama.eval` can only keep the last row or every row.
+        pinned in requirements-llamacpp.txt) because `Llama.eval` can only keep the last row or every row.
         """
         llm = self.llm
         # numpy, not torch, copies the rows: a torch copy of this size runs on torch's OpenMP threads,

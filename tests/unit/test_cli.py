@@ -26,7 +26,8 @@ def test_info(cli):
     code, out, _ = cli("info")
     assert code == 0
     for label in ("model: SmolLM2-135M-Instruct", "source: bundled", "device: cpu", "dtype: float32",
-                  "context length: 8192", "load time", "parameters: 134,515,008"):
+                  "context length: 8192", "load time", "parameters: 134,515,008", "runtime: torch",
+                  "speed choices: linear layers: auto chose"):
         assert label in out
 
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 if importlib.util.find_spec("llama_cpp") is None:
     if os.environ.get("CI"):
-        raise RuntimeError("llama-cpp-python is not installed (requirements-dev.txt)")
+        raise RuntimeError("llama-cpp-python is not installed (requirements-llamacpp.txt: make llamacpp)")
     pytest.skip("llama-cpp-python is not installed", allow_module_level=True)
 
 PROMPTS = [

@@ -54,7 +54,7 @@ def _start_server(log: Path) -> tuple[subprocess.Popen, str]:
 def llama_server(tmp_path_factory):
     if importlib.util.find_spec("llama_cpp") is None:
         if os.environ.get("CI"):
-            pytest.fail("llama-cpp-python[server] is not installed (requirements-dev.txt)")
+            pytest.fail("llama-cpp-python[server] is not installed (requirements-llamacpp.txt: make llamacpp)")
         pytest.skip("llama-cpp-python[server] is not installed")
     process, url = _start_server(tmp_path_factory.mktemp("llama") / "server.log")
     yield process, url

@@ -26,7 +26,7 @@ TEXTS = [
 def _needs_llama_cpp() -> None:
     if importlib.util.find_spec("llama_cpp") is None:
         if os.environ.get("CI"):
-            pytest.fail("llama-cpp-python is not installed (requirements-dev.txt)")
+            pytest.fail("llama-cpp-python is not installed (requirements-llamacpp.txt: make llamacpp)")
         pytest.skip("llama-cpp-python is not installed")
 
 
