@@ -21,9 +21,10 @@ import torch
 from mirror.models import LoadedModel
 from mirror.scheduler import END
 from mirror.sampling import SamplingParams, SamplerStages, choose_token, entropy_bits, run_pipeline
+from mirror.utf8 import REPLACEMENT_CHAR, before_stop, bytes_reader, drop_unfinished
 
 TOP_ALTERNATIVES = 10
-REPLACEMENT_CHAR = "\ufffd"
+BYTES_PROBE = "日本語 🪞 é ok"  # characters split over several tokens, to learn how the tokenizer stores bytes
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class GenerationResult:
     seconds: float
     time_to_first_token: float | None
     queued_seconds: float = 0.0  # waiting for a place in the scheduler's batch
+    dropped_bytes: int = 0  # bytes of an unfinished character the reply ended in, left out of `text`
 
     @property
     def new_tokens(self) -> int:
@@ -86,6 +88,7 @@ class GenerationResult:
             "new_tokens": self.new_tokens, "seed": self.seed, "params": self.params.to_dict(),
             "seconds": self.seconds, "tokens_per_second": self.tokens_per_second,
             "time_to_first_token": self.time_to_first_token, "queued_seconds": self.queued_seconds,
+            "dropped_bytes": self.dropped_bytes,
         }
 
 
@@ -109,29 +112,38 @@ class _TextState:
 
     stop_strings: tuple[str, ...]
     shown: str = ""
+    unfinished_bytes: int = 0  # bytes of a character not finished yet at the end: held back, or dropped when final
 
-    def advance(self, full: str, final: bool) -> tuple[str, bool]:
-        """Return (new visible piece, hit a stop string) for the full decoded text so far."""
+    def advance(self, full: str, final: bool, data: bytes | None = None) -> tuple[str, bool]:
+        """Return (new visible piece, hit a stop string) for the full decoded text so far.
+
+        `data` are the bytes `full` was decoded from, when the tokenizer tells them: they say exactly
+        which trailing U+FFFD is an unfinished character (without them, every trailing U+FFFD is).
+        """
         hit = False
         for stop in self.stop_strings:
             at = full.find(stop, max(0, len(self.shown) - len(stop)))
             if at != -1:
                 full, hit, final = full[:at], True, True
-        visible = full
+                data = before_stop(data, stop)
+        # A character split over byte-level tokens decodes as U+FFFD until its last byte arrives.
+        visible, self.unfinished_bytes = drop_unfinished(full, data)
         if not final:
-            # A character split over byte-level tokens decodes as U+FFFD until its last byte arrives.
-            visible = visible.rstrip(REPLACEMENT_CHAR)
-            # Hold back a tail that may be the start of a stop string.
-            for stop in self.stop_strings:
-                for size in range(min(len(stop) - 1, len(visible)), 0, -1):
-                    if visible.endswith(stop[:size]):
-                        visible = visible[:-size]
-                        break
+            visible = self._hold_back_stop_start(visible.rstrip(REPLACEMENT_CHAR)).rstrip(REPLACEMENT_CHAR)
         if not visible.startswith(self.shown) or len(visible) <= len(self.shown):
             return "", hit
         piece = visible[len(self.shown):]
         self.shown = visible
         return piece, hit
+
+    def _hold_back_stop_start(self, visible: str) -> str:
+        """`visible` without a tail that may be the start of a stop string."""
+        for stop in self.stop_strings:
+            for size in range(min(len(stop) - 1, len(visible)), 0, -1):
+                if visible.endswith(stop[:size]):
+                    visible = visible[:-size]
+                    break
+        return visible
 
 
 class Generation:
@@ -153,6 +165,10 @@ class Generation:
         self.alternatives = alternatives
         self._ids = torch.tensor([ids], dtype=torch.long, device=lm.device)
         self._new: list[int] = []
+        self._special_ids: set[int] | None = None  # learnt on the owner thread at the first step, ...
+        self._read_bytes: Callable[[str], bytes | None] | None = None  # ... with how to read a token's bytes
+        self._bytes: bytearray | None = None  # the new tokens' bytes (special ones left out, as in the text)
+        self._unfinished: list[int] = []  # per step: bytes of an unfinished character at the end of the text
         self._cache: Any = None
         self._text = _TextState(tuple(s for s in stop_strings if s))
         self._cancel = threading.Event()
@@ -231,12 +247,14 @@ class Generation:
         if self._cancel.is_set() and self._outbox is not None and self._read_steps < len(ids):
             # The scheduler runs ahead of a slow reader; a cancelled request keeps what its reader saw.
             text, ids, reason = self._read_text, ids[: self._read_steps], "cancelled"
+        unfinished = self._unfinished[: len(ids)]  # the bytes held back at the end of that text
         return GenerationResult(
             text=text, token_ids=ids, finish_reason=reason,
             prompt_tokens=len(self.prompt_ids), dropped_prompt_tokens=self.dropped_prompt_tokens, seed=self.seed,
             params=self.params, seconds=end - start,
             time_to_first_token=None if self._first_token_at is None else self._first_token_at - asked,
             queued_seconds=max(0.0, start - asked),
+            dropped_bytes=unfinished[-1] if unfinished else 0,
         )
 
     # --- one token ---------------------------------------------------------------------------------
@@ -311,7 +329,8 @@ class Generation:
             reason = "context"
         tokenizer = self.lm.tokenizer
         full = tokenizer.decode(self._new, skip_special_tokens=True, clean_up_tokenization_spaces=False)
-        piece, hit_stop = self._text.advance(full, final=reason is not None)
+        piece, hit_stop = self._text.advance(full, final=reason is not None, data=self._add_bytes(token))
+        self._unfinished.append(self._text.unfinished_bytes)
         if hit_stop:
             reason = "stop_string"
         now = time.perf_counter()
@@ -322,6 +341,23 @@ class Generation:
         return Step(index=len(self._new) - 1, token_id=token,
                     token=tokenizer.decode([token], clean_up_tokenization_spaces=False), text=piece,
                     elapsed=now - self._started, seconds=now - began, **step_facts)
+
+    def _add_bytes(self, token: int) -> bytearray | None:
+        """Add the token's bytes to the reply's; None when the tokenizer does not tell them."""
+        tokenizer = self.lm.tokenizer
+        if self._special_ids is None:
+            self._special_ids = set(tokenizer.all_special_ids)
+            probe = tokenizer(BYTES_PROBE, add_special_tokens=False).input_ids
+            self._read_bytes = bytes_reader(tokenizer.convert_ids_to_tokens(probe),
+                                            tokenizer.decode(probe, clean_up_tokenization_spaces=False))
+            self._bytes = bytearray() if self._read_bytes is not None else None
+        if self._bytes is not None and self._read_bytes is not None and token not in self._special_ids:
+            piece = self._read_bytes(tokenizer.convert_ids_to_tokens(token) or "")
+            if piece is None:
+                self._bytes = None
+            else:
+                self._bytes += piece
+        return self._bytes
 
     def _describe(self, token: int, stages: SamplerStages) -> dict[str, Any]:
         raw_probs = torch.softmax(stages.raw[0], dim=-1)

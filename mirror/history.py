@@ -76,6 +76,7 @@ class ReplyInfo:
     finish_reason: str = "running"  # eos | stop_string | length | context | cancelled | interrupted
     prompt_tokens: int = 0
     dropped_turns: int = 0
+    dropped_bytes: int = 0  # of an unfinished character the reply ended in (cut by the limit or a stop)
     steps: list[dict[str, Any]] = field(default_factory=list)  # per token: id, text, prob, raw_prob, rank, ...
 
     @property

@@ -27,6 +27,7 @@ from typing import Any
 
 from mirror.history import Message
 from mirror.sampling import SamplingParams
+from mirror.utf8 import REPLACEMENT_CHAR
 
 DEFAULT_TIMEOUT_S = 30.0
 TOP_LOGPROBS = 10
@@ -100,6 +101,9 @@ class RemoteResult:
     seconds: float
     time_to_first_token: float | None
     error: str | None = None
+    # U+FFFD the reply ended in (an unfinished character), left out of `text`; the server sends no
+    # bytes, so each counts as one.
+    dropped_bytes: int = 0
 
     @property
     def tokens_per_second(self) -> float:
@@ -229,6 +233,7 @@ class RemoteGeneration:
         self.error: str | None = None
         self._cancel = threading.Event()
         self._text = ""
+        self._held = ""  # trailing U+FFFD not shown yet: more text keeps them, the end drops them
         self._tokens = 0
         self._started: float | None = None
         self._first: float | None = None
@@ -281,7 +286,9 @@ class RemoteGeneration:
             if self._first is None:
                 self._first = now
             self._tokens += 1
-            piece = text if n == len(entries) - 1 else ""  # the chunk's text arrives with its last token
+            piece = self._held + (text if n == len(entries) - 1 else "")  # the chunk's text comes with its last token
+            shown = piece.rstrip(REPLACEMENT_CHAR)
+            piece, self._held = shown, piece[len(shown):]
             self._text += piece
             yield RemoteStep(
                 index=self._tokens - 1, text=piece, token=entry.get("token", ""),
@@ -300,7 +307,8 @@ class RemoteGeneration:
         start = self._started or end
         return RemoteResult(text=self._text, tokens=self._tokens, finish_reason=self.finish_reason or "running",
                             seed=self.seed, seconds=end - start,
-                            time_to_first_token=None if self._first is None else self._first - start, error=self.error)
+                            time_to_first_token=None if self._first is None else self._first - start, error=self.error,
+                            dropped_bytes=len(self._held))
 
 
 # --- the remote server as the app's model -----------------------------------------------------------

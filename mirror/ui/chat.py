@@ -154,13 +154,13 @@ def _reply_footer(turn: Turn, model: str) -> None:
     info = turn.reply
     assert info is not None
     st.caption(summary_line(info.tokens, info.tokens_per_second, info.time_to_first_token, info.seed,
-                            info.finish_reason, info.queued_seconds))
+                            info.finish_reason, info.queued_seconds, info.dropped_bytes))
     if info.dropped_turns:
         st.caption(f"The {info.dropped_turns} oldest messages did not fit the context window and were left out "
                    "of the prompt for this reply (they are still shown here).")
     with st.expander("Details: seed and parameters"):
         st.json({"model": info.model, "seed": info.seed, **info.params, "prompt_tokens": info.prompt_tokens,
-                 "finish_reason": info.finish_reason})
+                 "finish_reason": info.finish_reason, "dropped_bytes": info.dropped_bytes})
         sampler = [s["prob"] for s in info.steps if s.get("prob") is not None]
         if sampler:
             st.caption(f"Mean probability of the chosen tokens under the sampler: {sum(sampler) / len(sampler):.2f}")
@@ -206,6 +206,7 @@ def _stream_reply(lm: LoadedModel | RemoteModel, conv: Conversation, params: Sam
             info.time_to_first_token = result.time_to_first_token
             info.queued_seconds = getattr(result, "queued_seconds", 0.0)  # a remote server does not say
             info.finish_reason = result.finish_reason if run.finished else "interrupted"
+            info.dropped_bytes = result.dropped_bytes
     if info.finish_reason == "error":
         _notice("error", f"{run.result().error} The conversation is kept; press Regenerate to try again.")
     st.rerun()  # draw the finished reply with its footer and actions

@@ -64,6 +64,7 @@ def ask_the_mirror(lm: LoadedModel | RemoteModel, params: SamplingParams) -> Non
     with st.chat_message("assistant", avatar="🪞"):
         result = stream_into(st.empty(), start_reply(lm, [Message("user", question)], params).run)
         caption = summary_line(result.new_tokens, result.tokens_per_second, result.time_to_first_token,
-                               result.seed, result.finish_reason, getattr(result, "queued_seconds", 0.0))
+                               result.seed, result.finish_reason, getattr(result, "queued_seconds", 0.0),
+                               result.dropped_bytes)
         st.caption(caption)
     st.session_state[ANSWER_KEY] = (question, result.text, caption)

@@ -76,7 +76,7 @@ QUEUE_NOTE_SECONDS = 0.5  # shorter waits for a place in the batch are not worth
 
 
 def summary_line(tokens: int, tokens_per_second: float, ttft: float | None, seed: int | None, finish_reason: str,
-                 queued_seconds: float = 0.0) -> str:
+                 queued_seconds: float = 0.0, dropped_bytes: int = 0) -> str:
     parts = [f"{tokens} tokens", f"{tokens_per_second:.1f} tokens/s"]
     if ttft is not None:
         parts.append(f"first token after {ttft:.2f} s")
@@ -87,4 +87,6 @@ def summary_line(tokens: int, tokens_per_second: float, ttft: float | None, seed
     parts.append(FINISH_WORDS.get(finish_reason, finish_reason))
     if finish_reason in ("cancelled", "interrupted"):
         parts[-1] = "⏹ stopped"
+    if dropped_bytes > 0:
+        parts.append(f"{dropped_bytes} {'byte' if dropped_bytes == 1 else 'bytes'} of an unfinished character dropped")
     return " · ".join(parts)

@@ -177,3 +177,32 @@ def test_conversation_json_round_trip_is_pure():
     conv = Conversation()
     conv.add_user("hi")
     assert Conversation.from_json(conv.to_json()).turns[0].content == "hi"
+
+
+def test_a_reply_cut_inside_a_character_says_how_many_bytes_it_dropped(chat):
+    chat.slider(key="ctl_temperature").set_value(1.0).run()
+    chat.checkbox(key="ctl_fix_seed").check().run()
+    send(chat, "日本語で自己紹介してください。")  # the bundled model answers in Japanese: 2 or 3 tokens a character
+    for seed in range(1, 30):  # a seed whose 12-token reply ends inside a character
+        reply = chat.session_state["mirror_conversation"].turns[1].reply
+        if reply.dropped_bytes:
+            break
+        chat.number_input(key="ctl_seed").set_value(seed).run()
+        next(b for b in chat.button if "Regenerate" in b.label).click().run()
+    assert not chat.exception, chat.exception
+    assert reply.dropped_bytes and reply.finish_reason == "length"
+    turn = chat.session_state["mirror_conversation"].turns[1]
+    assert "\ufffd" not in turn.content and turn.content == "".join(s["text"] for s in turn.reply.steps)
+    message = chat.chat_message[1]
+    assert "\ufffd" not in message.markdown[0].value
+    unit = "byte" if reply.dropped_bytes == 1 else "bytes"
+    assert f"{reply.dropped_bytes} {unit} of an unfinished character dropped" in message.caption[0].value
+    assert json.loads(message.json[0].value)["dropped_bytes"] == reply.dropped_bytes
+
+
+def test_summary_line_mentions_dropped_bytes_only_when_there_are_some():
+    from mirror.ui.streaming import summary_line
+
+    assert "unfinished" not in summary_line(12, 20.0, 0.1, 7, "length")
+    assert summary_line(12, 20.0, 0.1, 7, "length", dropped_bytes=1).endswith("1 byte of an unfinished character dropped")
+    assert "· 3 bytes of an unfinished character dropped" in summary_line(12, 20.0, None, 7, "cancelled", 0.0, 3)

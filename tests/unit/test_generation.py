@@ -154,3 +154,108 @@ def test_tokens_match_model_generate(bundled, params, chat):
     ids = bundled.encode(prompt)
     ours = Generation(bundled, ids, params, protect_end_tokens=False).run_to_end()
     assert ours.token_ids == _reference(bundled, ids, params)
+
+
+# --- a reply cut inside a character ------------------------------------------------------------------
+
+
+@pytest.fixture
+def scripted_ids(tokenizer):
+    """scripted_ids(ids) -> LoadedModel whose greedy output is exactly these token ids."""
+    from conftest import ScriptedModel
+    from mirror.models import wrap_model
+
+    return lambda ids: wrap_model(ScriptedModel(ids, len(tokenizer), tokenizer.eos_token_id), tokenizer, "scripted")
+
+
+# With the bundled tokenizer: 日本語 is 'æĹ' '¥' 'æľ¬' 'è' 'ª' 'ŀ' (E6 97 | A5 | E6 9C AC | E8 | AA | 9E);
+# "Mirror 🪞 on" is 'M' 'ir' 'ror' 'ĠðŁ' 'ª' 'ŀ' 'Ġon' (🪞 = F0 9F AA 9E).
+@pytest.mark.parametrize("text, limit, expected, dropped", [
+    ("日本語", 1, "", 2),
+    ("日本語", 4, "日本", 1),
+    ("日本語", 5, "日本", 2),
+    ("🪞", 2, "", 3),
+    ("Mirror 🪞 on", 4, "Mirror ", 2),
+    ("Mirror 🪞 on", 5, "Mirror ", 3),
+])
+def test_a_reply_cut_inside_a_character_drops_only_its_bytes(scripted, tokenizer, text, limit, expected, dropped):
+    ids = tokenizer(text, add_special_tokens=False).input_ids
+    assert tokenizer.decode(ids[:limit]) == expected + "\ufffd"  # what the reply showed before
+    g, steps, result = run(scripted(text), GREEDY_PLAIN.replace(max_new_tokens=limit))
+    assert result.finish_reason == "length" and result.token_ids == ids[:limit]
+    assert "\ufffd" not in result.text
+    assert result.text == expected == "".join(s.text for s in steps)
+    assert result.dropped_bytes == dropped and result.to_dict()["dropped_bytes"] == dropped
+
+
+@pytest.mark.parametrize("text", ["日本語", "Mirror 🪞 on", "ok \ufffd and 😀"])
+def test_a_reply_that_finishes_its_characters_drops_nothing(scripted, tokenizer, text):
+    limit = len(tokenizer(text, add_special_tokens=False).input_ids)
+    for params in (GREEDY_PLAIN, GREEDY_PLAIN.replace(max_new_tokens=limit)):  # ends with eos, then at the limit
+        g, steps, result = run(scripted(text), params)
+        assert result.text == text == "".join(s.text for s in steps)
+        assert result.dropped_bytes == 0
+
+
+def test_a_replacement_character_the_model_wrote_is_kept(scripted, tokenizer):
+    text = "ok \ufffd日本"
+    ids = tokenizer(text, add_special_tokens=False).input_ids
+    limit = next(k for k in range(1, len(ids)) if tokenizer.decode(ids[:k]) == "ok \ufffd\ufffd")  # inside 日
+    g, steps, result = run(scripted(text), GREEDY_PLAIN.replace(max_new_tokens=limit))
+    assert result.text == "ok \ufffd" == "".join(s.text for s in steps)
+    assert result.dropped_bytes == 2
+
+
+def test_without_the_tokens_bytes_trailing_replacement_characters_are_dropped(scripted, monkeypatch):
+    monkeypatch.setattr("mirror.generation.bytes_reader", lambda tokens, text: None)  # a tokenizer that hides them
+    g, steps, result = run(scripted("日本語"), GREEDY_PLAIN.replace(max_new_tokens=5))
+    assert result.text == "日本" == "".join(s.text for s in steps)
+    assert result.dropped_bytes == 1  # one U+FFFD, counted as one byte
+
+
+def test_end_token_or_stop_string_inside_a_character(scripted_ids, tokenizer):
+    japanese = tokenizer("日本語", add_special_tokens=False).input_ids
+    g, steps, result = run(scripted_ids(japanese[:4]))  # then the end token
+    assert result.finish_reason == "eos" and result.text == "日本" == "".join(s.text for s in steps)
+    assert result.dropped_bytes == 1
+    lm = scripted_ids(japanese[:5] + tokenizer("\nUser: more", add_special_tokens=False).input_ids)
+    g, steps, result = run(lm, stop_strings=["\nUser:"])
+    assert result.finish_reason == "stop_string" and result.text == "日本" == "".join(s.text for s in steps)
+    assert result.dropped_bytes == 2
+
+
+def test_cancel_inside_a_character(scripted):
+    lm = scripted("日本語" * 30)
+    g = Generation(lm, lm.encode("Hi"), GREEDY_PLAIN)
+    seen = []
+    for step in g:
+        seen.append(step)
+        if len(seen) == 4:  # 日本 and the first byte of 語
+            g.cancel()
+    result = g.result()
+    assert result.finish_reason == "cancelled" and len(result.token_ids) == 4
+    assert result.text == "日本" == "".join(s.text for s in seen)
+    assert result.dropped_bytes == 1
+
+
+def test_text_state_drops_an_unfinished_character_before_a_stop_string():
+    state = _TextState(("\nUser:",))
+    data = "ab".encode() + b"\xe3\x81"
+    assert state.advance("ab\ufffd", final=False, data=data) == ("ab", False)
+    assert state.advance("ab\ufffd\n", final=False, data=data + b"\n") == ("", False)
+    assert state.advance("ab\ufffd\nUser:", final=False, data=data + b"\nUser:") == ("", True)
+    assert (state.shown, state.unfinished_bytes) == ("ab", 2)
+
+
+def test_bundled_model_never_ends_in_a_broken_character(bundled):
+    prompt = "日本語で自己紹介してください。"  # the bundled model rarely writes emoji, but it answers in Japanese
+    dropped = []
+    for seed in range(4):
+        for limit in (1, 2, 3, 5, 8):
+            g = generate(bundled, prompt, SamplingParams(temperature=1.0, seed=seed, max_new_tokens=limit), chat=True)
+            steps = list(g)
+            result = g.result()
+            assert "\ufffd" not in result.text
+            assert "".join(s.text for s in steps) == result.text
+            dropped.append(result.dropped_bytes)
+    assert any(dropped)  # some replies were really cut inside a character

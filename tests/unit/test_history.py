@@ -48,6 +48,16 @@ def test_json_round_trip_and_markdown():
     assert "**You:** Hi" in md and "**Mirror:** Hello!" in md and "seed 5" in md and "temperature=0.7" in md
 
 
+def test_dropped_bytes_survive_export_and_old_exports_without_them_still_import():
+    conv = sample()
+    conv.add_reply(ReplyInfo("m", {}, 1, finish_reason="length", dropped_bytes=2)).content = "日本"
+    data = json.loads(conv.to_json("SmolLM2"))
+    assert data["turns"][3]["reply"]["dropped_bytes"] == 2
+    assert Conversation.from_json(json.dumps(data)).turns[3].reply.dropped_bytes == 2
+    del data["turns"][3]["reply"]["dropped_bytes"]  # a file exported before the field existed
+    assert Conversation.from_json(json.dumps(data)).turns[3].reply.dropped_bytes == 0
+
+
 @pytest.mark.parametrize("payload,message", [
     (b"{oops", "not valid JSON"),
     (b"\xff\xfe", "not valid JSON"),

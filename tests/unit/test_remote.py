@@ -87,5 +87,19 @@ def test_cancel_stops_the_stream():
         assert run.result().finish_reason == "cancelled" and run.result().tokens == 3
 
 
+@pytest.mark.parametrize("tokens, text, dropped", [
+    (["日本", "\ufffd"], "日本", 1),  # a server that was cut inside a character sends U+FFFD for its bytes
+    (["🪞 ", "\ufffd", "\ufffd"], "🪞 ", 2),
+    (["ok", "\ufffd", " fine"], "ok\ufffd fine", 0),  # one in the middle is not the end of the reply: it stays
+])
+def test_a_reply_ending_in_a_broken_character_drops_it(tokens, text, dropped):
+    with FakeOpenAI(tokens) as server:
+        run = RemoteBackend(server.url).connect().chat(MESSAGES, PARAMS)
+        steps = list(run)
+    result = run.result()
+    assert "".join(s.text for s in steps) == result.text == text
+    assert result.dropped_bytes == dropped and result.tokens == len(tokens)
+
+
 def test_redact_drops_credentials():
     assert redact("http://user:pw@host:8000/v1?key=x") == "http://host:8000/v1"

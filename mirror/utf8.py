@@ -1,0 +1,108 @@
+"""Bytes behind tokens, and the unfinished character a reply can end in.
+
+A byte-level tokenizer can stop in the middle of a multi-byte UTF-8 character; decoded, the
+unfinished bytes show as U+FFFD. These helpers find those bytes so that the reply can drop them,
+and only them: a U+FFFD the model really wrote stays.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+REPLACEMENT_CHAR = "\ufffd"
+_BYTE_TOKEN = re.compile(r"<0x([0-9A-Fa-f]{2})>")  # SentencePiece byte fallback
+# Second bytes allowed after these lead bytes (Unicode table 3-7): no overlong forms, surrogates or > U+10FFFF.
+_SECOND_BYTE = {0xE0: (0xA0, 0xBF), 0xED: (0x80, 0x9F), 0xF0: (0x90, 0xBF), 0xF4: (0x80, 0x8F)}
+
+
+def _byte_level_alphabet() -> dict[str, int]:
+    """GPT-2's byte-level BPE alphabet (`bytes_to_unicode`), inverted: the byte each character stands for."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    char_of = {b: chr(b) for b in printable}
+    for n, b in enumerate(b for b in range(256) if b not in char_of):
+        char_of[b] = chr(256 + n)
+    return {c: b for b, c in char_of.items()}
+
+
+_BYTE_OF_CHAR = _byte_level_alphabet()
+
+
+def byte_level_bytes(token: str) -> bytes | None:
+    """The bytes of a byte-level BPE token (GPT-2, SmolLM2, Llama 3), or None if it is not in that alphabet."""
+    try:
+        return bytes(_BYTE_OF_CHAR[c] for c in token)
+    except KeyError:
+        return None
+
+
+def byte_fallback_bytes(token: str) -> bytes:
+    """The bytes of a SentencePiece token: `<0xE3>` is one byte, `▁` a space, anything else its own UTF-8."""
+    match = _BYTE_TOKEN.fullmatch(token)
+    return bytes([int(match[1], 16)]) if match else token.replace("▁", " ").encode()
+
+
+def _one_mark_per_run(text: str) -> str:
+    # Decoders differ in how many U+FFFD they write for a broken sequence: one, or one per byte.
+    return re.sub(f"{REPLACEMENT_CHAR}+", REPLACEMENT_CHAR, text)
+
+
+def bytes_reader(tokens: Sequence[str], text: str) -> Callable[[str], bytes | None] | None:
+    """Which known scheme gives the tokens' bytes: the one that explains `text`, the tokenizer's decoding of
+    `tokens` (None if neither does)."""
+    wanted = _one_mark_per_run(text)
+    for reader in (byte_level_bytes, byte_fallback_bytes):
+        parts = [reader(token) for token in tokens]
+        if None in parts:
+            continue
+        decoded = _one_mark_per_run(b"".join(p for p in parts if p is not None).decode("utf-8", errors="replace"))
+        # SentencePiece decoders drop the space that begins the first token.
+        if decoded == wanted or decoded == " " + wanted:
+            return reader
+    return None
+
+
+def unfinished_tail(data: bytes) -> int:
+    """How many bytes at the end of `data` begin a character that is not finished yet (0 to 3).
+
+    Only the start of a valid character counts; bytes that no continuation could make valid are not
+    unfinished but broken, and count 0.
+    """
+    for size in range(1, min(3, len(data)) + 1):
+        lead = data[-size]
+        if 0x80 <= lead <= 0xBF:
+            continue  # a continuation byte: the character began earlier
+        need = 2 if 0xC2 <= lead <= 0xDF else 3 if 0xE0 <= lead <= 0xEF else 4 if 0xF0 <= lead <= 0xF4 else 0
+        if size >= need:
+            return 0
+        low, high = _SECOND_BYTE.get(lead, (0x80, 0xBF))
+        if size > 1 and not low <= data[-size + 1] <= high:
+            return 0
+        return size
+    return 0
+
+
+def drop_unfinished(text: str, data: bytes | None) -> tuple[str, int]:
+    """`text` without the U+FFFD that an unfinished last character produced, and how many bytes were dropped.
+
+    `data` are the bytes `text` was decoded from. Without them every trailing U+FFFD is taken for a
+    broken piece and counted as one byte.
+    """
+    if data is None:
+        kept = text.rstrip(REPLACEMENT_CHAR)
+        return kept, len(text) - len(kept)
+    tail = unfinished_tail(data)
+    if not tail or not text.endswith(REPLACEMENT_CHAR):
+        return text, tail
+    # U+FFFD written before the unfinished character (the model's own, or broken bytes) stay.
+    before = data[:-tail].decode("utf-8", errors="replace")
+    kept_marks = len(before) - len(before.rstrip(REPLACEMENT_CHAR))
+    return text.rstrip(REPLACEMENT_CHAR) + REPLACEMENT_CHAR * kept_marks, tail
+
+
+def before_stop(data: bytes | None, stop: str) -> bytes | None:
+    """The bytes before the first `stop` in `data` (None if unknown or not found)."""
+    if data is None:
+        return None
+    at = data.find(stop.encode())
+    return data[:at] if at != -1 else None
