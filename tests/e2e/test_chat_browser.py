@@ -267,7 +267,8 @@ def test_chat_reply_streams_in(streamlit_server, browser_page, artifacts_dir):
 def test_stop_keeps_the_partial_reply(streamlit_server, browser_page, artifacts_dir):
     page = browser_page
     _open_chat(page, streamlit_server)
-    max_new_tokens = page.evaluate(MAX_NEW_TOKENS)
+    # Wait for the slider itself: the chat input can be drawn before the sidebar is (seen on a busy machine).
+    max_new_tokens = _settled_max_new_tokens(page)
     assert max_new_tokens, "no 'Max new tokens' slider in the sidebar"
     _send(page, STORY_REQUEST)
 
