@@ -6,9 +6,9 @@ weight. `torch.nn.functional.linear(x, W)` computes `x @ W.T`; the same product 
 its BLAS: on some of this project's machines (AMD EPYC, OpenBLAS-style kernels) the stock call takes
 a slow matrix-vector path and the second is 2-3x faster; on others (Intel Xeon with MKL) it is the
 other way round. A trick tuned to one CPU halves the speed on the other, so nothing is assumed:
-`choose_layout` times both on the model's own weight shapes at load time, on the thread that will
+`choose_layout` times both through the model's own layers at load time, on the thread that will
 run the model, for the row counts decoding uses, and patches the layers only for the row counts
-where the second call wins. Either way the arithmetic is float32: logits differ from the stock
+where the second call clearly wins. Either way the arithmetic is float32: logits differ from the stock
 layer's by summation order only (the quality gate in `bench/runtimes.py` measures it).
 
 `MIRROR_LINEAR_LAYOUT=auto|stock|gemm` overrides the choice (auto by default).
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import time
 import types
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,8 +26,9 @@ from typing import Any
 import torch
 
 LAYOUTS = ("auto", "stock", "gemm")
-ROW_COUNTS = (1, 2, 4, 8, 16)  # one request up to a full batch: what a decode step multiplies
+ROW_COUNTS = (1, 4, 16)  # one request, a few, a full batch: what a decode step multiplies
 MAX_ROWS = 256  # with the layout forced, prefill of a long prompt still keeps the stock call
+CLEAR_WIN = 0.95  # gemm must take less than this share of the stock time: a near tie keeps the stock call
 
 
 def _gemm(weight: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
@@ -74,20 +74,22 @@ def use_gemm_layout(model: Any, rows: Callable[[int], bool] = lambda count: coun
     return len(layers)
 
 
-def time_layouts(weight: torch.Tensor, rows: int, repeats: int = 5) -> tuple[float, float]:
-    """(stock seconds, gemm seconds) for one product of `rows` rows by `weight`: the fastest of
-    `repeats` calls each, after a warm-up, taken in turns so that other work on the machine hits
-    both alike."""
-    x = torch.randn(rows, weight.shape[1], dtype=weight.dtype)
-    calls = (lambda: torch.nn.functional.linear(x, weight), lambda: _gemm(weight, x))
+def time_layouts(weights: list[torch.Tensor], rows: int, repeats: int = 2) -> tuple[float, float]:
+    """(stock seconds, gemm seconds) for `rows` rows through every weight in model order, as one decode
+    step streams them: a single weight timed again and again would sit in the cache and mislead, since
+    decoding reads the whole model from memory each step. The best of `repeats` passes each, after a
+    warm-up, taken in turns so that other work on the machine hits both alike."""
+    inputs = {w.shape[1]: torch.randn(rows, w.shape[1], dtype=w.dtype) for w in weights}
+    passes = (lambda: [torch.nn.functional.linear(inputs[w.shape[1]], w) for w in weights],
+              lambda: [_gemm(w, inputs[w.shape[1]]) for w in weights])
     best = [float("inf"), float("inf")]
     with torch.inference_mode():
-        for call in calls:
-            call()
+        for run in passes:
+            run()
         for _ in range(repeats):
-            for k, call in enumerate(calls):
+            for k, run in enumerate(passes):
                 start = time.perf_counter()
-                call()
+                run()
                 best[k] = min(best[k], time.perf_counter() - start)
     return best[0], best[1]
 
@@ -106,13 +108,12 @@ class LayoutChoice:
         return f"linear layers: {self.reason}"
 
 
-Timer = Callable[[torch.Tensor, int], tuple[float, float]]
+Timer = Callable[[list[torch.Tensor], int], tuple[float, float]]
 
 
 def choose_layout(model: Any, setting: str = "auto", timer: Timer = time_layouts) -> LayoutChoice:
-    """Time both calls on every distinct float32 weight shape of `model` for each of ROW_COUNTS, sum
-    them as one decode step would (each shape times the number of layers that have it), and patch the
-    layers to use gemm for the row counts where it is faster; where it never is, touch nothing."""
+    """Time both calls through all float32 linear layers of `model` for each of ROW_COUNTS, and patch
+    the layers to use gemm for the row counts where it is faster; where it never is, touch nothing."""
     if setting not in LAYOUTS:
         raise ValueError(f"MIRROR_LINEAR_LAYOUT must be one of {', '.join(LAYOUTS)}, got {setting!r}")
     layers = _cpu_float32_linears(model)
@@ -125,23 +126,15 @@ def choose_layout(model: Any, setting: str = "auto", timer: Timer = time_layouts
         return LayoutChoice("gemm", ROW_COUNTS, "(W @ xᵀ)ᵀ for every row count (MIRROR_LINEAR_LAYOUT=gemm)")
 
     started = time.perf_counter()
-    shapes = Counter(tuple(m.weight.shape) for m in layers)
-    weights = {tuple(m.weight.shape): m.weight.detach() for m in layers}
-    step_ms: dict[int, tuple[float, float]] = {}
-    for rows in ROW_COUNTS:
-        stock = gemm = 0.0
-        for shape, count in shapes.items():
-            s, g = timer(weights[shape], rows)
-            stock += s * count
-            gemm += g * count
-        step_ms[rows] = (stock * 1e3, gemm * 1e3)
-    faster = tuple(rows for rows, (s, g) in step_ms.items() if g < s)
+    weights = [m.weight.detach() for m in layers]
+    step_ms = {rows: tuple(seconds * 1e3 for seconds in timer(weights, rows)) for rows in ROW_COUNTS}
+    faster = tuple(rows for rows, (s, g) in step_ms.items() if g < CLEAR_WIN * s)
     seconds = time.perf_counter() - started
     figures = ", ".join(f"{rows} row{'s' if rows > 1 else ''}: {s:.1f} vs {g:.1f} ms"
                         for rows, (s, g) in step_ms.items())
-    measured = f"(stock x @ Wᵀ vs (W @ xᵀ)ᵀ, the linear layers of one decode step: {figures})"
+    measured = f"(stock x @ Wᵀ vs (W @ xᵀ)ᵀ, the linear layers of one decode step: {figures}; timed in {seconds:.1f} s)"
     if not faster:
-        return LayoutChoice("stock", (), f"auto chose stock x @ Wᵀ, faster here at every row count {measured}",
+        return LayoutChoice("stock", (), f"auto chose stock x @ Wᵀ, not clearly slower here at any row count {measured}",
                             step_ms, seconds)
     use_gemm_layout(model, _rows_rule(frozenset(faster)))
     if faster == ROW_COUNTS:
