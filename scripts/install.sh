@@ -87,10 +87,10 @@ run() {
 tmpdir="$(mktemp -d "${TMPDIR:-/tmp}/mirror-install.XXXXXX")"
 trap 'rm -rf "$tmpdir"' EXIT
 
-# Does host $1 resolve within 10 s? Asked of Python, which every machine running this has (there is
-# no `getent` on macOS, nor `timeout`).
+# Does host $1 resolve within 10 s? Asked of the system's Python, which every machine running this
+# has (there is no `getent` on macOS, nor `timeout`).
 resolves() {
-  "$python" - "$1" <<'EOF' >/dev/null 2>&1
+  "$(command -v python3 || command -v python || echo "$python")" - "$1" <<'EOF' >/dev/null 2>&1
 import socket, sys, threading
 answer = []
 def ask():
@@ -154,7 +154,8 @@ install_llamacpp() {
   cmake_args="$(llamacpp_cmake_args)"
   pyver="$("$py" -c 'import sys; print("cp%d%d" % sys.version_info[:2])' 2>/dev/null || echo "$python")"
   key="$(printf '%s|%s|%s|%s|%s' "$version" "$cmake_args" "$(uname -sm)" "$pyver" "$LLAMACPP_RECIPE" \
-         | "$python" -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:16])')"
+         | "$(command -v python3 || echo "$python")" -c \
+           'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:16])')"
   wheels="${MIRROR_WHEEL_CACHE:-$HOME/.cache/magic-mirror/wheels}/llama-cpp-python-$version-$key"
   wheel="$(ls "$wheels"/llama_cpp_python-*.whl 2>/dev/null | head -n 1 || true)"
   if [ -z "$wheel" ]; then
