@@ -27,6 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from generation import run_raw  # noqa: E402  (bench/generation.py: the stock transformers baseline)
 from mirror.generation import Generation  # noqa: E402
 from mirror.history import Message, build_prompt  # noqa: E402
+from mirror.machine import cpu_name  # noqa: E402
 from mirror.models import LoadedModel, load_model  # noqa: E402
 from mirror.sampling import SamplingParams  # noqa: E402
 from mirror.config import Settings  # noqa: E402
@@ -91,8 +92,8 @@ def main() -> None:
     lm._scheduler = Scheduler(lm, max_batch=args.max_batch)
     run_sessions(lm, 1, 4)  # warm-up
     base = rss_mb()
-    print(f"runtime {args.runtime}, max batch {args.max_batch}, {args.tokens} new tokens per session, "
-          f"RSS after load {base:.0f} MB\n")
+    print(f"CPU {cpu_name()}; runtime {args.runtime}; {lm.info.speed_choices or 'no CPU-specific choice'}")
+    print(f"max batch {args.max_batch}, {args.tokens} new tokens per session, RSS after load {base:.0f} MB\n")
     print(f"{'sessions':>8}{'tokens':>8}{'aggregate tok/s':>17}{'p50 gap ms':>12}{'p95 gap ms':>12}"
           f"{'p50 TTFT s':>12}{'max TTFT s':>12}{'peak RSS MB':>13}")
     rows = []

@@ -35,6 +35,7 @@ import torch  # noqa: E402
 from mirror.fastlinear import stock_layout  # noqa: E402
 from mirror.generation import Generation  # noqa: E402
 from mirror.history import Message, build_prompt  # noqa: E402
+from mirror.machine import cpu_name  # noqa: E402
 from mirror.models import LoadedModel, load_model  # noqa: E402
 from mirror.runtimes import LLAMACPP_RUNTIMES, RUNTIMES  # noqa: E402
 from mirror.sampling import SamplingParams  # noqa: E402
@@ -146,6 +147,8 @@ def main() -> None:
     models = {name: load_model(runtime=name) for name in RUNTIMES}
     reference = models["torch"]
     ids = reference.encode(build_prompt(reference, [Message("user", PROMPT)]).text)
+    print(f"CPU {cpu_name()}; " + "; ".join(f"{name}: {lm.info.speed_choices or 'no CPU-specific choice'}"
+                                          for name, lm in models.items()))
     print(f"torch threads {torch.get_num_threads()}, prompt {len(ids)} tokens, {args.tokens} new tokens, "
           f"Balanced seed 1234, {args.runs} runs (median); speed of each runtime in a fresh process\n")
 

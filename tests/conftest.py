@@ -125,3 +125,9 @@ def scripted(tokenizer):
         return wrap_model(ScriptedModel(ids, len(tokenizer), tokenizer.eos_token_id, context), tokenizer, "scripted")
 
     return make
+
+
+@pytest.fixture
+def scripted_ids(tokenizer):
+    """scripted_ids(ids) -> LoadedModel whose greedy output is exactly these token ids."""
+    return lambda ids: wrap_model(ScriptedModel(ids, len(tokenizer), tokenizer.eos_token_id), tokenizer, "scripted")

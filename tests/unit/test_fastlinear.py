@@ -91,3 +91,15 @@ def test_the_bundled_model_says_what_was_chosen_and_why(bundled):
     choices = bundled.info.speed_choices
     assert choices.startswith("linear layers: auto chose"), choices
     assert "1 row:" in choices and "16 rows:" in choices
+
+
+def test_a_second_copy_of_a_model_gets_the_same_choice_in_one_process():
+    """The app's cached model and any other copy must compute the very same numbers."""
+    calls = []
+
+    def coin(weights, rows):  # a machine whose timings swing from one measurement to the next
+        calls.append(rows)
+        return (1.0, 0.5) if len(calls) <= len(ROW_COUNTS) else (0.5, 1.0)
+    first, second = choose_layout(_model(), "auto", timer=coin), choose_layout(_model(), "auto", timer=coin)
+    assert first.layout == second.layout == "gemm" and first.step_ms == second.step_ms
+    assert len(calls) == len(ROW_COUNTS)  # measured once

@@ -159,15 +159,6 @@ def test_tokens_match_model_generate(bundled, params, chat):
 # --- a reply cut inside a character ------------------------------------------------------------------
 
 
-@pytest.fixture
-def scripted_ids(tokenizer):
-    """scripted_ids(ids) -> LoadedModel whose greedy output is exactly these token ids."""
-    from conftest import ScriptedModel
-    from mirror.models import wrap_model
-
-    return lambda ids: wrap_model(ScriptedModel(ids, len(tokenizer), tokenizer.eos_token_id), tokenizer, "scripted")
-
-
 # With the bundled tokenizer: 日本語 is 'æĹ' '¥' 'æľ¬' 'è' 'ª' 'ŀ' (E6 97 | A5 | E6 9C AC | E8 | AA | 9E);
 # "Mirror 🪞 on" is 'M' 'ir' 'ror' 'ĠðŁ' 'ª' 'ŀ' 'Ġon' (🪞 = F0 9F AA 9E).
 @pytest.mark.parametrize("text, limit, expected, dropped", [

@@ -83,8 +83,16 @@ def test_same_seed_same_reply(llama_server):
     _, url = llama_server
     backend = RemoteBackend(url).connect()
     params = SamplingParams.preset("Creative", seed=42, max_new_tokens=12)
-    texts = ["".join(s.text for s in backend.chat([Message("user", "Tell me a story.")], params)) for _ in range(2)]
-    assert texts[0] == texts[1] and texts[0].strip()
+
+    def reply(prompt: str) -> str:
+        return "".join(s.text for s in backend.chat([Message("user", prompt)], params))
+
+    # Another prompt in between: llama-cpp-python's server re-evaluates only the last token of a prompt it
+    # has just seen whole, and on the portable (AVX2) build a one-token batch rounds differently from the
+    # prompt's batch, enough to change a sampled token at temperature 1.1. Same evaluation, same reply.
+    first = reply("Tell me a story.")
+    reply("Name a colour.")
+    assert reply("Tell me a story.") == first and first.strip()
 
 
 def test_next_token_alternatives(llama_server):
