@@ -77,15 +77,13 @@ def use_gemm_layout(model: Any, rows: Callable[[int], bool] = lambda count: coun
 def time_layouts(weights: list[torch.Tensor], rows: int, repeats: int = 2) -> tuple[float, float]:
     """(stock seconds, gemm seconds) for `rows` rows through every weight in model order, as one decode
     step streams them: a single weight timed again and again would sit in the cache and mislead, since
-    decoding reads the whole model from memory each step. The best of `repeats` passes each, after a
-    warm-up, taken in turns so that other work on the machine hits both alike."""
+    decoding reads the whole model from memory each step. The best of `repeats` passes each (the first
+    doubles as the warm-up), taken in turns so that other work on the machine hits both alike."""
     inputs = {w.shape[1]: torch.randn(rows, w.shape[1], dtype=w.dtype) for w in weights}
     passes = (lambda: [torch.nn.functional.linear(inputs[w.shape[1]], w) for w in weights],
               lambda: [_gemm(w, inputs[w.shape[1]]) for w in weights])
     best = [float("inf"), float("inf")]
     with torch.inference_mode():
-        for run in passes:
-            run()
         for _ in range(repeats):
             for k, run in enumerate(passes):
                 start = time.perf_counter()

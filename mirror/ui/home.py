@@ -31,6 +31,9 @@ def model_card(info: ModelInfo) -> None:
                        help=None if remote else "from the weight cache" if info.from_cache else "first load (cache built now)")
         if info.note:
             st.info(info.note)
+        if info.speed_choices:
+            st.caption(f"Runtime {info.runtime}, chosen on this machine by timing: "
+                       f"{escape_markdown(info.speed_choices)}")
         if not info.has_chat_template:
             st.caption("This is a base model without a chat template: questions are asked as a plain dialogue.")
 
