@@ -138,7 +138,7 @@ def choose_layout(model: Any, setting: str = "auto", timer: Timer = time_layouts
                         for rows, (s, g) in step_ms.items())
     measured = f"(stock x @ Wᵀ vs (W @ xᵀ)ᵀ, the linear layers of one decode step: {figures}; timed in {seconds:.1f} s)"
     if not faster:
-        return LayoutChoice("stock", (), f"auto chose stock x @ Wᵀ, not clearly slower here at any row count {measured}",
+        return LayoutChoice("stock", (), f"auto kept the stock x @ Wᵀ: (W @ xᵀ)ᵀ is not clearly faster here at any row count {measured}",
                             step_ms, seconds)
     use_gemm_layout(model, _rows_rule(frozenset(faster)))
     if faster == ROW_COUNTS:

@@ -27,7 +27,7 @@ def test_info(cli):
     assert code == 0
     for label in ("model: SmolLM2-135M-Instruct", "source: bundled", "device: cpu", "dtype: float32",
                   "context length: 8192", "load time", "parameters: 134,515,008", "runtime: torch",
-                  "speed choices: linear layers: auto chose"):
+                  "speed choices: linear layers: auto"):
         assert label in out
 
 
