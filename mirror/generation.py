@@ -21,10 +21,9 @@ import torch
 from mirror.models import LoadedModel
 from mirror.scheduler import END
 from mirror.sampling import SamplingParams, SamplerStages, choose_token, entropy_bits, run_pipeline
-from mirror.utf8 import REPLACEMENT_CHAR, before_stop, bytes_reader, drop_unfinished
+from mirror.utf8 import REPLACEMENT_CHAR, before_stop, drop_unfinished, tokenizer_bytes_reader
 
 TOP_ALTERNATIVES = 10
-BYTES_PROBE = "日本語 🪞 é ok"  # characters split over several tokens, to learn how the tokenizer stores bytes
 
 
 @dataclass(frozen=True)
@@ -347,9 +346,7 @@ class Generation:
         tokenizer = self.lm.tokenizer
         if self._special_ids is None:
             self._special_ids = set(tokenizer.all_special_ids)
-            probe = tokenizer(BYTES_PROBE, add_special_tokens=False).input_ids
-            self._read_bytes = bytes_reader(tokenizer.convert_ids_to_tokens(probe),
-                                            tokenizer.decode(probe, clean_up_tokenization_spaces=False))
+            self._read_bytes = tokenizer_bytes_reader(tokenizer)
             self._bytes = bytearray() if self._read_bytes is not None else None
         if self._bytes is not None and self._read_bytes is not None and token not in self._special_ids:
             piece = self._read_bytes(tokenizer.convert_ids_to_tokens(token) or "")

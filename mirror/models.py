@@ -196,6 +196,12 @@ class LoadedModel:
         return self.run(self.tokenizer.decode, ids, skip_special_tokens=skip_special_tokens,
                         clean_up_tokenization_spaces=False)
 
+    def decode_whole(self, ids: list[int]) -> tuple[str, int]:
+        """`ids` as text with whole characters only, and the bytes of an unfinished last one dropped."""
+        from mirror.utf8 import decode_whole
+
+        return self.run(decode_whole, self.tokenizer, ids)
+
     def token_strings(self, ids: list[int]) -> list[str]:
         """Each id decoded alone (special tokens kept), for tables and charts."""
         return self.run(lambda: [self.tokenizer.decode([i], clean_up_tokenization_spaces=False) for i in ids])

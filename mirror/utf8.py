@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 REPLACEMENT_CHAR = "\ufffd"
 _BYTE_TOKEN = re.compile(r"<0x([0-9A-Fa-f]{2})>")  # SentencePiece byte fallback
@@ -106,3 +107,28 @@ def before_stop(data: bytes | None, stop: str) -> bytes | None:
         return None
     at = data.find(stop.encode())
     return data[:at] if at != -1 else None
+
+
+BYTES_PROBE = "日本語 🪞 é ok"  # characters split over several tokens, to learn how a tokenizer stores bytes
+
+
+def tokenizer_bytes_reader(tokenizer: Any) -> Callable[[str], bytes | None] | None:
+    """How to read the bytes of `tokenizer`'s tokens (None if no known scheme explains its decoding)."""
+    probe = tokenizer(BYTES_PROBE, add_special_tokens=False).input_ids
+    return bytes_reader(tokenizer.convert_ids_to_tokens(probe),
+                        tokenizer.decode(probe, clean_up_tokenization_spaces=False))
+
+
+def decode_whole(tokenizer: Any, ids: Sequence[int]) -> tuple[str, int]:
+    """`ids` decoded (special tokens left out) with only whole characters, and the bytes of an unfinished
+    last character that were dropped."""
+    text = tokenizer.decode(list(ids), skip_special_tokens=True, clean_up_tokenization_spaces=False)
+    if not text.endswith(REPLACEMENT_CHAR):
+        return text, 0
+    reader = tokenizer_bytes_reader(tokenizer)
+    data: bytes | None = None
+    if reader is not None:
+        special = set(tokenizer.all_special_ids)
+        parts = [reader(token) for i, token in zip(ids, tokenizer.convert_ids_to_tokens(list(ids))) if i not in special]
+        data = None if None in parts else b"".join(p for p in parts if p is not None)
+    return drop_unfinished(text, data)

@@ -549,10 +549,10 @@ def _walk_reset(prompt: ExplorerPrompt, seed: int) -> None:
     st.session_state[WALK_KEY] = Walk(prompt.ids, seed)
 
 
-def _walk_text(lm: LoadedModel, walk: Walk, finished: bool) -> str:
-    text = lm.decode(walk.new_ids)
-    # Mid-walk, a character split over byte tokens is not complete yet: hold it back rather than show �.
-    return text if finished else text.rstrip("\ufffd")
+def _walk_text(lm: LoadedModel, walk: Walk) -> tuple[str, int]:
+    """The walk's text and the bytes of an unfinished last character left out of it: a character split over
+    byte tokens shows only once whole (held back mid-walk, dropped when the walk ends there)."""
+    return lm.decode_whole(walk.new_ids)
 
 
 def walk_tab(lm: LoadedModel, prompt: ExplorerPrompt, sidebar: SamplingParams) -> None:
@@ -568,7 +568,11 @@ def walk_tab(lm: LoadedModel, prompt: ExplorerPrompt, sidebar: SamplingParams) -
     st.caption(f"Prompt: {escape_markdown(tail)}")
     text_box = st.container(border=True)
     placeholder = text_box.empty()
-    placeholder.markdown(escape_markdown(_walk_text(lm, walk, reason is not None)) or "_(no tokens yet)_")
+    text, dropped = _walk_text(lm, walk)
+    placeholder.markdown(escape_markdown(text) or "_(no tokens yet)_")
+    if reason is not None and dropped:
+        text_box.caption(f"The text ends inside a character: {dropped} {'byte' if dropped == 1 else 'bytes'} "
+                         "of it left out.")
     if walk.new_ids:
         marks = " · ".join(f"{'🧑' if by == 'you' else '🎲'} {_shown(t)}"
                            for by, t in zip(walk.picked_by, token_strings(lm, walk.new_ids)))
@@ -588,7 +592,7 @@ def walk_tab(lm: LoadedModel, prompt: ExplorerPrompt, sidebar: SamplingParams) -
         while walk.finish_reason(lm.end_ids, tokens, context) is None:
             # Not cached: these intermediate logits would only crowd out the cache.
             walk.draw(explorer.pipeline(walk.ids, explorer.next_token_logits(lm, walk.ids), params, lm.end_ids))
-            placeholder.markdown(escape_markdown(_walk_text(lm, walk, False)) + " ▌")
+            placeholder.markdown(escape_markdown(_walk_text(lm, walk)[0]) + " ▌")
         st.rerun()
     if reason is not None:
         st.success(f"Finished: the text {FINISH_WORDS.get(reason, reason)}." if reason != "eos"

@@ -135,7 +135,8 @@ def _fork(lm: LoadedModel, current: dict[str, Any], index: int, token_id: int, p
     # Sampler probabilities: kept for the original prefix, none for the token you chose, new ones after it.
     sampler = [old[i] if i < len(old) else None for i in range(index)] + [None] + probs
     st.session_state[CURRENT_KEY] = {
-        "text": lm.decode(ids), "ids": ids, "context": current["context"], "origin": "fork",
+        # The box shows whole characters only; the ids keep every token.
+        "text": lm.decode_whole(ids)[0], "ids": ids, "context": current["context"], "origin": "fork",
         "sampler_probs": sampler, "seed": result.seed, "params": params.to_dict(), "model": lm.info.name,
     }
     st.session_state["insp_text_next"] = st.session_state[CURRENT_KEY]["text"]  # the box exists already this run

@@ -198,7 +198,7 @@ def test_a_replacement_character_the_model_wrote_is_kept(scripted, tokenizer):
 
 
 def test_without_the_tokens_bytes_trailing_replacement_characters_are_dropped(scripted, monkeypatch):
-    monkeypatch.setattr("mirror.generation.bytes_reader", lambda tokens, text: None)  # a tokenizer that hides them
+    monkeypatch.setattr("mirror.generation.tokenizer_bytes_reader", lambda tokenizer: None)  # a tokenizer that hides them
     g, steps, result = run(scripted("日本語"), GREEDY_PLAIN.replace(max_new_tokens=5))
     assert result.text == "日本" == "".join(s.text for s in steps)
     assert result.dropped_bytes == 1  # one U+FFFD, counted as one byte

@@ -88,3 +88,23 @@ def test_before_stop():
     assert before_stop("ab".encode() + b"\xe3\x81\nUser: hi", "\nUser:") == b"ab\xe3\x81"
     assert before_stop(b"abc", "\nUser:") is None
     assert before_stop(None, "x") is None
+
+
+def test_decode_whole_drops_only_the_unfinished_tail(tokenizer):
+    """Every cut of an emoji and CJK text: the whole characters before the cut, and the exact bytes left out."""
+    from mirror.utf8 import byte_level_bytes, decode_whole
+
+    text = "Mirror 🪞 on 日本語"
+    ids = tokenizer(text, add_special_tokens=False).input_ids
+    assert decode_whole(tokenizer, ids) == (text, 0)
+    data = b"".join(byte_level_bytes(t) for t in tokenizer.convert_ids_to_tokens(ids))
+    assert data == text.encode()
+    cut_inside = 0
+    for cut in range(1, len(ids)):
+        prefix = b"".join(byte_level_bytes(t) for t in tokenizer.convert_ids_to_tokens(ids[:cut]))
+        whole = prefix.decode("utf-8", errors="ignore")  # the complete characters of the prefix
+        shown, dropped = decode_whole(tokenizer, ids[:cut])
+        assert (shown, dropped) == (whole, len(prefix) - len(whole.encode())), cut
+        assert "\ufffd" not in shown
+        cut_inside += dropped > 0
+    assert cut_inside >= 3  # the text really was cut inside characters
