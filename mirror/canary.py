@@ -62,8 +62,9 @@ class Verdict:
     def message(self, fallback: str) -> str:
         """The line the app shows when the runtime is refused."""
         library = "llama.cpp" if self.runtime.startswith("llamacpp") else self.runtime
-        what = "hung" if self.reason.startswith("hung") else "crashed"
-        return f"{library} {what} on this CPU: {self.reason}; using {fallback}"
+        if self.reason.startswith("hung"):
+            return f"{library} {self.reason} on this CPU; using {fallback}"
+        return f"{library} crashed on this CPU: {self.reason}; using {fallback}"
 
 
 def _library_fingerprint(distribution: str) -> str:

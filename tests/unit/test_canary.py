@@ -53,7 +53,7 @@ def test_a_hung_probe_and_an_error_exit_are_refused_with_the_reason(tmp_path, fa
     fake_probe("hang")
     hung = canary.check_runtime("llamacpp", None, timeout=2)
     assert not hung.ok and hung.reason == "hung (no answer in 2 s)"
-    assert hung.message("torch") == "llama.cpp hung on this CPU: hung (no answer in 2 s); using torch"
+    assert hung.message("torch") == "llama.cpp hung (no answer in 2 s) on this CPU; using torch"
     fake_probe("fail")
     failed = canary.check_runtime("llamacpp", None)
     assert not failed.ok and failed.reason == "exit 3: loading the library failed: undefined symbol ggml_fake"
