@@ -51,10 +51,8 @@ def _gemm_forward(self: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
 def _rows_rule(faster: frozenset[int]) -> Callable[[int], bool]:
     """Use gemm for `count` rows when it won at the smallest measured row count >= count (counts above
     the largest measured one, i.e. prefill, keep the stock call unless gemm was forced)."""
-    measured = sorted(faster | set(ROW_COUNTS))
-
     def rule(count: int) -> bool:
-        bucket = next((m for m in measured if m >= count), None)
+        bucket = next((m for m in ROW_COUNTS if m >= count), None)
         return bucket is not None and bucket in faster
     return rule
 

@@ -8,6 +8,7 @@ and only them: a U+FFFD the model really wrote stays.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -112,11 +113,17 @@ def before_stop(data: bytes | None, stop: str) -> bytes | None:
 BYTES_PROBE = "日本語 🪞 é ok"  # characters split over several tokens, to learn how a tokenizer stores bytes
 
 
+_READERS: "weakref.WeakKeyDictionary[Any, Callable[[str], bytes | None] | None]" = weakref.WeakKeyDictionary()
+
+
 def tokenizer_bytes_reader(tokenizer: Any) -> Callable[[str], bytes | None] | None:
-    """How to read the bytes of `tokenizer`'s tokens (None if no known scheme explains its decoding)."""
-    probe = tokenizer(BYTES_PROBE, add_special_tokens=False).input_ids
-    return bytes_reader(tokenizer.convert_ids_to_tokens(probe),
-                        tokenizer.decode(probe, clean_up_tokenization_spaces=False))
+    """How to read the bytes of `tokenizer`'s tokens (None if no known scheme explains its decoding);
+    learnt once per tokenizer, not once per reply."""
+    if tokenizer not in _READERS:
+        probe = tokenizer(BYTES_PROBE, add_special_tokens=False).input_ids
+        _READERS[tokenizer] = bytes_reader(tokenizer.convert_ids_to_tokens(probe),
+                                           tokenizer.decode(probe, clean_up_tokenization_spaces=False))
+    return _READERS[tokenizer]
 
 
 def decode_whole(tokenizer: Any, ids: Sequence[int]) -> tuple[str, int]:
