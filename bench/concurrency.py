@@ -3,7 +3,7 @@
     .venv/bin/python bench/concurrency.py [--tokens 48] [--sessions 1 2 4 8 16] [--runtime torch]
 
 Each session is a thread iterating its own `Generation`, exactly as Streamlit's page threads do; the
-model's scheduler (mirror/scheduler.py) steps all of them in one batched forward pass per token. In
+model's scheduler (mirror/engine/scheduler.py) steps all of them in one batched forward pass per token. In
 the same run, 8 sessions are also measured with batching switched off (`max_batch` 1: the scheduler
 then serves one request at a time, first come first served, which is what a page calling
 `model.generate` under a lock gives). RSS is read from /proc with 1 session and with 20 in flight.
@@ -25,13 +25,12 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from generation import run_raw  # noqa: E402  (bench/generation.py: the stock transformers baseline)
-from mirror.generation import Generation  # noqa: E402
-from mirror.history import Message, build_prompt  # noqa: E402
-from mirror.machine import cpu_name  # noqa: E402
+from mirror.engine.generation import Generation  # noqa: E402
+from mirror.services.prompts import Message, build_prompt  # noqa: E402
+from mirror.models.machine import cpu_name  # noqa: E402
 from mirror.models import LoadedModel, load_model  # noqa: E402
-from mirror.sampling import SamplingParams  # noqa: E402
+from mirror.engine.sampling import SamplingParams  # noqa: E402
 from mirror.config import Settings  # noqa: E402
-from mirror.scheduler import Scheduler  # noqa: E402
 
 QUESTIONS = ["Tell me about the sea.", "What is a mirror?", "Write a poem about rain.", "Why is the sky blue?"]
 
@@ -89,7 +88,7 @@ def main() -> None:
     parser.add_argument("--max-batch", type=int, default=Settings.from_env().max_batch)
     args = parser.parse_args()
     lm = load_model(runtime=args.runtime)
-    lm._scheduler = Scheduler(lm, max_batch=args.max_batch)
+    lm = lm.with_batch(args.max_batch)
     run_sessions(lm, 1, 4)  # warm-up
     base = rss_mb()
     print(f"CPU {cpu_name()}; runtime {args.runtime}; {lm.info.speed_choices or 'no CPU-specific choice'}")
@@ -102,10 +101,7 @@ def main() -> None:
         rows.append(row)
         print(f"{row['sessions']:>8}{row['tokens']:>8}{row['aggregate_tokens_per_s']:>17.1f}{row['p50_gap_ms']:>12.0f}"
               f"{row['p95_gap_ms']:>12.0f}{row['p50_ttft_s']:>12.2f}{row['max_ttft_s']:>12.2f}{row['peak_rss_mb']:>13.0f}")
-    batched = lm._scheduler
-    lm._scheduler = Scheduler(lm, max_batch=1)
-    unbatched = run_sessions(lm, 8, args.tokens)
-    lm._scheduler = batched
+    unbatched = run_sessions(lm.with_batch(1), 8, args.tokens)
     print(f"{'8 unbatched':>8}{unbatched['tokens']:>8}{unbatched['aggregate_tokens_per_s']:>17.1f}"
           f"{unbatched['p50_gap_ms']:>12.0f}{unbatched['p95_gap_ms']:>12.0f}{unbatched['p50_ttft_s']:>12.2f}"
           f"{unbatched['max_ttft_s']:>12.2f}{unbatched['peak_rss_mb']:>13.0f}"

@@ -2,7 +2,7 @@
 
 Prints single-stream tokens/s and time to first token for each (medians over interleaved runs):
 stock `model.generate`, `model.generate` with the linear layers the engine runs (the layout
-mirror/fastlinear.py chose by timing on this CPU, printed), and
+mirror/models/fastlinear.py chose by timing on this CPU, printed), and
 the engine; the engine/stock ratio, and cold start of the bundled model (first load from the GGUF into an empty cache, then
 from the cache), each measured in a fresh process. Writes the figures to bench/out/generation.json.
 
@@ -30,12 +30,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 from transformers.generation.streamers import BaseStreamer  # noqa: E402
 
-from mirror.fastlinear import stock_layout  # noqa: E402
-from mirror.generation import Generation  # noqa: E402
-from mirror.history import Message, build_prompt  # noqa: E402
-from mirror.machine import cpu_name  # noqa: E402
+from mirror.models.fastlinear import stock_layout  # noqa: E402
+from mirror.engine.generation import Generation  # noqa: E402
+from mirror.services.prompts import Message, build_prompt  # noqa: E402
+from mirror.models.machine import cpu_name  # noqa: E402
 from mirror.models import LoadedModel, load_model  # noqa: E402
-from mirror.sampling import SamplingParams  # noqa: E402
+from mirror.engine.sampling import SamplingParams  # noqa: E402
 
 PROMPT = "Write a short story about a girl who finds a magic mirror in her grandmother's attic."
 

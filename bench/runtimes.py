@@ -32,13 +32,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from mirror.fastlinear import stock_layout  # noqa: E402
-from mirror.generation import Generation  # noqa: E402
-from mirror.history import Message, build_prompt  # noqa: E402
-from mirror.machine import cpu_name  # noqa: E402
+from mirror.models.fastlinear import stock_layout  # noqa: E402
+from mirror.engine.generation import Generation  # noqa: E402
+from mirror.services.prompts import Message, build_prompt  # noqa: E402
+from mirror.models.machine import cpu_name  # noqa: E402
 from mirror.models import LoadedModel, load_model  # noqa: E402
-from mirror.runtimes import LLAMACPP_RUNTIMES, RUNTIMES  # noqa: E402
-from mirror.sampling import SamplingParams  # noqa: E402
+from mirror.models.llamacpp import LLAMACPP_RUNTIMES, RUNTIMES  # noqa: E402
+from mirror.engine.sampling import SamplingParams  # noqa: E402
 
 # raw llama.cpp on each llama.cpp runtime's own GGUF: --only key -> (runtime, row label)
 RAW_LLAMACPP = {"raw-llamacpp": ("llamacpp", "raw llama.cpp (Q4_1)"),

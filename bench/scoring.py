@@ -21,7 +21,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from mirror.analysis import score_ids  # noqa: E402
+from mirror.services.scoring import score_ids  # noqa: E402
 from mirror.models import load_model  # noqa: E402
 
 

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from mirror.config import DEFAULT_PRESET, PRESETS
 from mirror.models import LoadedModel, ModelLoadError, load_model
-from mirror.sampling import ParameterError, SamplingParams
+from mirror.engine.sampling import ParameterError, SamplingParams
 
 
 class UsageError(Exception):
@@ -100,7 +100,7 @@ def cmd_info(args: argparse.Namespace, loader: Callable[..., LoadedModel]) -> No
 
 
 def cmd_generate(args: argparse.Namespace, loader: Callable[..., LoadedModel]) -> None:
-    from mirror.generation import generate
+    from mirror.services.prompts import generate
 
     prompt = _read(args.prompt)
     params = _params(args)
@@ -125,7 +125,7 @@ def cmd_generate(args: argparse.Namespace, loader: Callable[..., LoadedModel]) -
 
 
 def cmd_score(args: argparse.Namespace, loader: Callable[..., LoadedModel]) -> None:
-    from mirror.analysis import score_text
+    from mirror.services.scoring import score_text
 
     text = _read(args.text)
     lm = loader(args.model, args.device, args.dtype)

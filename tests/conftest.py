@@ -32,7 +32,7 @@ def tokenizer(bundled: LoadedModel):
     return bundled.tokenizer
 
 
-def _tiny_llama(vocab: int):
+def build_tiny_llama(vocab: int):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(0)
@@ -42,7 +42,7 @@ def _tiny_llama(vocab: int):
     return LlamaForCausalLM(config).eval()
 
 
-def _tiny_gpt2(vocab: int):
+def build_tiny_gpt2(vocab: int):
     from transformers import GPT2Config, GPT2LMHeadModel
 
     torch.manual_seed(0)
@@ -55,7 +55,7 @@ def _tiny_gpt2(vocab: int):
 def tiny_llama_dir(tmp_path_factory, tokenizer) -> Path:
     """A tiny random Llama saved as a local model folder, with the bundled tokenizer (it has a chat template)."""
     folder = tmp_path_factory.mktemp("tiny-llama")
-    _tiny_llama(len(tokenizer)).save_pretrained(folder)
+    build_tiny_llama(len(tokenizer)).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
 
@@ -64,7 +64,7 @@ def tiny_llama_dir(tmp_path_factory, tokenizer) -> Path:
 def tiny_gpt2_dir(tmp_path_factory, tokenizer) -> Path:
     """A tiny random GPT-2 style base model: same vocabulary, no chat template."""
     folder = tmp_path_factory.mktemp("tiny-gpt2")
-    _tiny_gpt2(len(tokenizer)).save_pretrained(folder)
+    build_tiny_gpt2(len(tokenizer)).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     config = folder / "tokenizer_config.json"
     import json

@@ -7,19 +7,13 @@ from typing import Any
 
 import streamlit as st
 
-from mirror.config import MAX_PROMPT_CHARS
-from mirror.history import (
-    Conversation,
-    EmptyMessage,
-    Message,
-    ReplyInfo,
-    Turn,
-    check_user_message,
-)
+from mirror.config import MAX_MESSAGE_CHARS
+from mirror.services.conversation import Conversation, EmptyMessage, ReplyInfo, Turn, check_user_message
+from mirror.services.prompts import Message
 from mirror.models import LoadedModel
-from mirror.remote import RemoteModel, RemoteStep
-from mirror.sampling import SamplingParams
-from mirror.store import StoreError
+from mirror.services.remote import RemoteModel, RemoteStep
+from mirror.engine.sampling import SamplingParams
+from mirror.services.store import StoreError
 from mirror.text import escape_markdown
 from mirror.ui.store import get_store, session_id
 from mirror.ui.streaming import start_reply, stream_into, summary_line
@@ -60,7 +54,7 @@ def _show_notice() -> None:
 
 def _submitted() -> None:
     try:
-        conversation().add_user(check_user_message(st.session_state.get("chat_box"), MAX_PROMPT_CHARS))
+        conversation().add_user(check_user_message(st.session_state.get("chat_box"), MAX_MESSAGE_CHARS))
     except EmptyMessage as hint:
         _notice("info", str(hint))
     except ValueError as error:
@@ -78,7 +72,7 @@ def _clear() -> None:
 
 def _save_edit() -> None:
     try:
-        conversation().edit_last_user(check_user_message(st.session_state.get("edit_box"), MAX_PROMPT_CHARS))
+        conversation().edit_last_user(check_user_message(st.session_state.get("edit_box"), MAX_MESSAGE_CHARS))
         st.session_state[EDITING_KEY] = False
     except ValueError as error:  # the text stays in the edit box
         _notice("error" if not isinstance(error, EmptyMessage) else "info", str(error))
@@ -322,7 +316,7 @@ def compose_view(lm: LoadedModel | RemoteModel, params: SamplingParams) -> None:
                           key="compose_prompt", height=80)
     if st.button("✨ Write it", type="primary"):
         try:
-            check_user_message(prompt, MAX_PROMPT_CHARS)
+            check_user_message(prompt, MAX_MESSAGE_CHARS)
         except ValueError as error:
             st.info(str(error)) if isinstance(error, EmptyMessage) else st.error(str(error))
             return

@@ -12,8 +12,8 @@ from typing import Any
 import streamlit as st
 
 from mirror.config import BUNDLED_MODEL, DEFAULT_PRESET, PARAM_RANGES, PRESETS, Settings
-from mirror.remote import redact
-from mirror.sampling import ParameterError, SamplingParams
+from mirror.text import redact_url
+from mirror.engine.sampling import ParameterError, SamplingParams
 
 CONTROLS_KEY = "mirror_controls"
 PAGE_KEY = "mirror_controls_page"  # the page whose widgets the controls' keys belong to
@@ -109,7 +109,7 @@ def sidebar(unsupported: Sequence[str] = (), page: str = "") -> SamplingParams:
         st.markdown("### 🪞 Mirror settings")
         settings = Settings.from_env()
         if settings.backend_url:
-            st.caption(f"Model: served by the inference server at {redact(settings.backend_url)}")
+            st.caption(f"Model: served by the inference server at {redact_url(settings.backend_url)}")
         elif settings.allow_any_model:
             st.text_input("Model", key=_key("model", reseed), on_change=_changed, args=("model",),
                           help=f"{BUNDLED_MODEL} is bundled and works offline. A Hugging Face id such as gpt2 or "

@@ -1,7 +1,7 @@
 """The Parameter Explorer page: the sampler's stages on the real next-token distribution, settings side by
 side, a grid run, and "be the sampler".
 
-Every number comes from `mirror.explorer`, which reads it from `run_pipeline`. The forward pass is
+Every number comes from `mirror.services.explorer`, which reads it from `run_pipeline`. The forward pass is
 cached per model and prompt ids, so a slider only reruns the cheap stages. Tabs run lazily (only the
 open one computes); widget values are kept in `explorer_saved` so they survive tab and page switches.
 """
@@ -17,12 +17,13 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from mirror import explorer
-from mirror.config import PARAM_RANGES, PRESETS
-from mirror.explorer import ExplorerPrompt, Walk
-from mirror.generation import Generation
+from mirror.services import explorer
+from mirror.config import MAX_TEXT_CHARS, PARAM_RANGES, PRESETS
+from mirror.services.explorer import Walk
+from mirror.services.prompts import TextPrompt, prompt_for_text
+from mirror.engine.generation import Generation
 from mirror.models import LoadedModel
-from mirror.sampling import SamplerStages, SamplingParams
+from mirror.engine.sampling import SamplerStages, SamplingParams
 from mirror.text import escape_markdown, visible_whitespace
 from mirror.ui.remote_views import remote_explorer
 from mirror.ui.streaming import FINISH_WORDS, stream_into
@@ -32,7 +33,6 @@ SBS_KEY = "explorer_sbs_results"
 GRID_KEY = "explorer_grid_runs"
 WALK_KEY = "explorer_walk"
 TAB_KEY = "explorer_tab"
-MAX_PROMPT_CHARS = 100_000  # a bound on tokenizing; the context window decides what the model reads
 WALK_CANDIDATES = 10
 
 KEPT, REMOVED_HERE, REMOVED_EARLIER = "kept", "removed here", "removed earlier"
@@ -155,7 +155,7 @@ def _example_chosen() -> None:
         st.session_state["explorer_prompt"] = EXAMPLES[choice]
 
 
-def prompt_box(lm: LoadedModel) -> ExplorerPrompt | None:
+def prompt_box(lm: LoadedModel) -> TextPrompt | None:
     """The prompt controls; the prompt's token ids, or None (with a hint) when there is nothing to compute."""
     left, right = st.columns([3, 1])
     with right:
@@ -169,7 +169,7 @@ def prompt_box(lm: LoadedModel) -> ExplorerPrompt | None:
                              "and the step-through draws. The same seed reproduces the same text.")
     with left:
         text = st.text_area("Prompt", key=_key("prompt", next(iter(EXAMPLES.values()))), height=110,
-                            max_chars=MAX_PROMPT_CHARS, help="The text the mirror continues.")
+                            max_chars=MAX_TEXT_CHARS, help="The text the mirror continues.")
         cols = st.columns(2)
         cols[0].slider("Tokens in the charts", *explorer.TOP_N_RANGE, key=_key("top_n", 30),
                        help="How many of the most likely tokens each chart shows.")
@@ -180,7 +180,7 @@ def prompt_box(lm: LoadedModel) -> ExplorerPrompt | None:
         st.info("Type a prompt (or pick an example) to see how the mirror chooses its next token.")
         return None
     try:
-        prompt = explorer.prepare_prompt(lm, text, bool(_value("chat", False)), int(_value("tokens", 48)))
+        prompt = prompt_for_text(lm, text, bool(_value("chat", False)), int(_value("tokens", 48)))
     except ValueError as error:
         st.error(f"This prompt cannot be used: {error}")
         return None
@@ -271,7 +271,7 @@ def _figure_metrics(fig: explorer.Figures, chosen_token: str, seed: int) -> None
                f"{_pct(fig.chosen_prob)} under the sampler, {_pct(fig.chosen_raw_prob)} under the raw model.")
 
 
-def distribution_tab(lm: LoadedModel, prompt: ExplorerPrompt, params: SamplingParams) -> None:
+def distribution_tab(lm: LoadedModel, prompt: TextPrompt, params: SamplingParams) -> None:
     seed = int(_value("seed", 42))
     stages = stages_for(lm, prompt.ids, params)
     chosen = explorer.draw(stages, seed)
@@ -316,7 +316,7 @@ def distribution_tab(lm: LoadedModel, prompt: ExplorerPrompt, params: SamplingPa
 # --- tab 2: the temperature curve ------------------------------------------------------------------------------
 
 
-def temperature_tab(lm: LoadedModel, prompt: ExplorerPrompt, params: SamplingParams) -> None:
+def temperature_tab(lm: LoadedModel, prompt: TextPrompt, params: SamplingParams) -> None:
     curve = explorer.temperature_curve(prompt.ids, logits_for(lm, prompt.ids), params, lm.end_ids)
     st.caption("The same logits, every other setting as in the sidebar, temperature from 0.1 to 2. "
                "'whole distribution' is right after temperature; 'after top-k and top-p' is what the sampler "
@@ -395,7 +395,7 @@ METRIC_COLUMNS = {
 }
 
 
-def side_by_side_tab(lm: LoadedModel, prompt: ExplorerPrompt, sidebar: SamplingParams) -> None:
+def side_by_side_tab(lm: LoadedModel, prompt: TextPrompt, sidebar: SamplingParams) -> None:
     st.caption("The same prompt and the same seed, different settings: only the sampler differs, so every "
                "difference in the texts comes from the settings.")
     count = st.segmented_control("Columns", [2, 3, 4], key=_key("sbs_columns", 3), required=True)
@@ -470,7 +470,7 @@ def _open_in_inspector(model: str, result: dict[str, Any]) -> None:
 # --- tab 4: grid run ---------------------------------------------------------------------------------------------
 
 
-def grid_tab(lm: LoadedModel, prompt: ExplorerPrompt, sidebar: SamplingParams) -> None:
+def grid_tab(lm: LoadedModel, prompt: TextPrompt, sidebar: SamplingParams) -> None:
     st.caption("Several seeds per setting show what a setting does on average, not just once.")
     options = [c for c in SETTING_CHOICES if c != CUSTOM]
     cols = st.columns([3, 1])
@@ -518,7 +518,7 @@ def grid_tab(lm: LoadedModel, prompt: ExplorerPrompt, sidebar: SamplingParams) -
 # --- tab 5: be the sampler --------------------------------------------------------------------------------------
 
 
-def _walk(prompt: ExplorerPrompt, seed: int) -> Walk:
+def _walk(prompt: TextPrompt, seed: int) -> Walk:
     """The session's step-through; a new one when the prompt or the seed changed."""
     walk: Walk | None = st.session_state.get(WALK_KEY)
     if walk is None or walk.prompt_ids != prompt.ids or walk.seed != seed:
@@ -545,7 +545,7 @@ def _walk_undo() -> None:
         walk.undo()
 
 
-def _walk_reset(prompt: ExplorerPrompt, seed: int) -> None:
+def _walk_reset(prompt: TextPrompt, seed: int) -> None:
     st.session_state[WALK_KEY] = Walk(prompt.ids, seed)
 
 
@@ -555,7 +555,7 @@ def _walk_text(lm: LoadedModel, walk: Walk) -> tuple[str, int]:
     return lm.decode_whole(walk.new_ids)
 
 
-def walk_tab(lm: LoadedModel, prompt: ExplorerPrompt, sidebar: SamplingParams) -> None:
+def walk_tab(lm: LoadedModel, prompt: TextPrompt, sidebar: SamplingParams) -> None:
     seed, tokens = int(_value("seed", 42)), int(_value("tokens", 48))
     params = sidebar.replace(max_new_tokens=tokens, seed=seed)
     walk = _walk(prompt, seed)

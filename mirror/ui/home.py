@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mirror.config import MAX_PROMPT_CHARS
-from mirror.history import EmptyMessage, Message, check_user_message
+from mirror.config import MAX_MESSAGE_CHARS
+from mirror.services.conversation import EmptyMessage, check_user_message
+from mirror.services.prompts import Message
 from mirror.models import LoadedModel, ModelInfo
-from mirror.remote import RemoteModel
-from mirror.sampling import SamplingParams
+from mirror.services.remote import RemoteModel
+from mirror.engine.sampling import SamplingParams
 from mirror.text import escape_markdown
 from mirror.ui.streaming import start_reply, stream_into, summary_line
 
@@ -54,7 +55,7 @@ def ask_the_mirror(lm: LoadedModel | RemoteModel, params: SamplingParams) -> Non
             _show(*st.session_state[ANSWER_KEY])
         return
     try:
-        check_user_message(question, MAX_PROMPT_CHARS)
+        check_user_message(question, MAX_MESSAGE_CHARS)
     except EmptyMessage as hint:
         st.info(str(hint))
         return

@@ -8,11 +8,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from mirror.analysis import TextScore, score_ids
-from mirror.config import MAX_PROMPT_CHARS
-from mirror.generation import Generation
-from mirror.history import Message, build_prompt
-from mirror.inspector import (
+from mirror.services.scoring import TextScore, score_ids
+from mirror.config import MAX_TEXT_CHARS
+from mirror.engine.generation import Generation
+from mirror.services.prompts import Message, build_prompt
+from mirror.services.inspector import (
     BUCKETS,
     BUCKET_NAMES,
     Summary,
@@ -24,8 +24,8 @@ from mirror.inspector import (
     token_table,
 )
 from mirror.models import LoadedModel
-from mirror.remote import RemoteModel
-from mirror.sampling import SamplingParams
+from mirror.services.remote import RemoteModel
+from mirror.engine.sampling import SamplingParams
 from mirror.text import visible_whitespace
 from mirror.ui.remote_views import remote_inspector
 from mirror.ui.streaming import stream_into
@@ -75,9 +75,9 @@ def _inspect_pasted(lm: LoadedModel) -> None:
         st.session_state["insp_notice"] = ("info", "Paste or type a text first: there is nothing to inspect yet.")
         st.session_state.pop(CURRENT_KEY, None)
         return
-    if len(text) > 4 * MAX_PROMPT_CHARS:
+    if len(text) > MAX_TEXT_CHARS:
         st.session_state["insp_notice"] = ("error", f"The text has {len(text):,} characters; the inspector takes up "
-                                                    f"to {4 * MAX_PROMPT_CHARS:,}. Shorten it (it is kept in the box).")
+                                                    f"to {MAX_TEXT_CHARS:,}. Shorten it (it is kept in the box).")
         return
     st.session_state[CURRENT_KEY] = {"text": text, "ids": lm.encode(text), "context": [], "sampler_probs": None,
                                      "origin": "paste"}

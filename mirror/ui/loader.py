@@ -8,14 +8,14 @@ import streamlit as st
 
 from mirror.config import BUNDLED_MODEL, Settings
 from mirror.models import LoadedModel, ModelLoadError, load_model
-from mirror.remote import BackendError, RemoteModel, connect_remote
+from mirror.services.remote import BackendError, RemoteModel, connect_remote
 from mirror.ui.controls import model_name, use_bundled_model
 
 API_KEY = "MIRROR_BACKEND_API_KEY"
 
 
 @st.cache_resource(show_spinner=False, max_entries=1)
-def _cached_model(name: str) -> LoadedModel:
+def cached_model(name: str) -> LoadedModel:
     # max_entries=1: switching models frees the previous one, so one model is in memory per process.
     return load_model(name)
 
@@ -47,7 +47,7 @@ def get_model() -> LoadedModel | RemoteModel | None:
     first_start = "the first start unpacks the bundled model (about 20 s); later starts take a few seconds"
     try:
         with st.spinner(f"Polishing the mirror: loading {name}… ({first_start})"):
-            return _cached_model(name)
+            return cached_model(name)
     except ModelLoadError as error:
         st.error(f"The model could not be loaded. {error}")
         if name != BUNDLED_MODEL:

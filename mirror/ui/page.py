@@ -7,9 +7,9 @@ import os
 import streamlit as st
 
 from mirror.models import LoadedModel
-from mirror.sampling import SamplingParams
+from mirror.engine.sampling import SamplingParams
 from mirror.ui.controls import sidebar
-from mirror.remote import RemoteModel
+from mirror.services.remote import RemoteModel
 from mirror.ui.loader import API_KEY, get_model
 
 
@@ -44,12 +44,10 @@ def setup_page(title: str, icon: str) -> tuple[LoadedModel | RemoteModel | None,
 
 def load_line(lm: LoadedModel) -> str:
     """How busy the shared model is: every session's replies are written together, in one batch."""
-    scheduler = lm._scheduler
-    running, waiting = (scheduler.running, scheduler.waiting) if scheduler is not None else (0, 0)
-    batch = scheduler.capacity if scheduler is not None else None
+    scheduler = lm.scheduler
+    running, waiting = scheduler.running, scheduler.waiting
     text = f"Runtime {lm.info.runtime} · {running} repl{'y' if running == 1 else 'ies'} being written"
     if waiting:
         text += f", {waiting} waiting"
-    if batch:
-        text += f" (up to {batch} at once)"
+    text += f" (up to {scheduler.capacity} at once)"
     return text

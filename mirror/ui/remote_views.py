@@ -12,8 +12,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from mirror.inspector import legend_html, probability_html
-from mirror.remote import BackendError, RemoteModel
+from mirror.services.inspector import legend_html, probability_html
+from mirror.services.remote import BackendError, RemoteModel
 from mirror.text import visible_whitespace
 
 SOURCE_KEY = "inspector_source"

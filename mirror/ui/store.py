@@ -6,7 +6,7 @@ import uuid
 
 import streamlit as st
 
-from mirror.store import Store, StoreError, database_url_from_env
+from mirror.services.store import Store, StoreError, database_url_from_env
 
 SESSION_ID_KEY = "mirror_session_id"
 

@@ -8,22 +8,25 @@ from typing import Any
 
 import streamlit as st
 
-from mirror.generation import Generation
-from mirror.history import Message, prepare_reply_prompt
+from mirror.engine.generation import Generation
+from mirror.engine.protocols import ReplyStream
+from mirror.engine.request import STOPPED, FinishReason
+from mirror.engine.sampling import SamplingParams
 from mirror.models import LoadedModel
-from mirror.remote import BackendError, RemoteGeneration, RemoteModel
-from mirror.sampling import SamplingParams
+from mirror.services.prompts import Message, prepare_reply_prompt
+from mirror.services.remote import BackendError, RemoteModel
 from mirror.text import escape_markdown
 
 CURSOR = " ▌"
-FINISH_WORDS = {"eos": "finished", "stop_string": "finished", "length": "reached the token limit",
-                "context": "filled the context window", "cancelled": "stopped", "interrupted": "stopped",
-                "error": "⚠ server error", "running": "running"}
+FINISH_WORDS = {FinishReason.EOS: "finished", FinishReason.STOP_STRING: "finished",
+                FinishReason.LENGTH: "reached the token limit", FinishReason.CONTEXT: "filled the context window",
+                FinishReason.CANCELLED: "stopped", FinishReason.INTERRUPTED: "stopped",
+                FinishReason.ERROR: "⚠ server error", FinishReason.RUNNING: "running"}
 
 
 @dataclass(frozen=True)
 class StartedReply:
-    run: Generation | RemoteGeneration
+    run: ReplyStream
     prompt_tokens: int
     dropped_turns: int
 
@@ -37,7 +40,7 @@ def start_reply(lm: LoadedModel | RemoteModel, messages: Sequence[Message], para
     return StartedReply(run, len(run.prompt_ids), prepared.dropped_turns)
 
 
-def stream_into(placeholder: Any, run: Generation | RemoteGeneration,
+def stream_into(placeholder: Any, run: ReplyStream,
                 on_step: Callable[[Any], None] | None = None) -> Any:
     """Show the text growing token by token and return the run's result.
 
@@ -50,13 +53,12 @@ def stream_into(placeholder: Any, run: Generation | RemoteGeneration,
 
     def show_place(place: int) -> None:
         if not text:
-            running = run.lm.scheduler.running
+            running = run.replies_running()
             placeholder.markdown(f"⏳ _Waiting for the model: place {place} in the queue "
                                  f"({running} {'reply is' if running == 1 else 'replies are'} being written)._")
 
-    steps = run.stream(on_wait=show_place) if isinstance(run, Generation) else iter(run)
     try:
-        for step in steps:
+        for step in run.stream(on_wait=show_place):
             text += step.text
             if on_step is not None:
                 on_step(step)
@@ -85,7 +87,7 @@ def summary_line(tokens: int, tokens_per_second: float, ttft: float | None, seed
     if seed is not None:
         parts.append(f"seed {seed}")
     parts.append(FINISH_WORDS.get(finish_reason, finish_reason))
-    if finish_reason in ("cancelled", "interrupted"):
+    if finish_reason in STOPPED:
         parts[-1] = "⏹ stopped"
     if dropped_bytes > 0:
         parts.append(f"{dropped_bytes} {'byte' if dropped_bytes == 1 else 'bytes'} of an unfinished character dropped")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from mirror.history import Conversation
+from mirror.services.conversation import Conversation
 
 CHAT = "pages/1_Chat.py"
 
@@ -127,7 +127,7 @@ def test_html_and_javascript_links_are_inert(chat):
 
 
 def test_feedback_with_comment_is_stored(chat):
-    from mirror.store import Store
+    from mirror.services.store import Store
 
     send(chat, "Give me a compliment.")
     turn_id = chat.session_state["mirror_conversation"].turns[1].id
@@ -145,7 +145,7 @@ def test_feedback_with_comment_is_stored(chat):
 
 
 def test_compose_edit_save_reopen_delete_and_csv(chat):
-    from mirror.store import Store
+    from mirror.services.store import Store
 
     chat.segmented_control(key="chat_view").set_value("✍️ Compose").run()
     chat.text_area(key="compose_prompt").set_value("Write a two-line poem about rain.")

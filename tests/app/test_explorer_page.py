@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mirror import explorer
-from mirror.sampling import SamplingParams
+from mirror.services import explorer
+from mirror.services.prompts import prompt_for_text
+from mirror.engine.sampling import SamplingParams
 from mirror.text import escape_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +68,7 @@ def test_page_renders_figures_and_charts_for_the_bundled_model(page, bundled):
                             "Probability mass kept", "Drawn token's probability"}
     assert len(page.get("vega_lite_chart")) == 6  # one chart per stage
     # The charted numbers are the sampler's: the same table from run_pipeline on the real logits.
-    ids = explorer.prepare_prompt(bundled, page.text_area(key="explorer_prompt").value, False, TOKENS).ids
+    ids = prompt_for_text(bundled, page.text_area(key="explorer_prompt").value, False, TOKENS).ids
     stages = explorer.pipeline(ids, explorer.next_token_logits(bundled, ids), SamplingParams.preset("Balanced"),
                                bundled.end_ids)
     shown = explorer.top_token_ids(stages, 30)

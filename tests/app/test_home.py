@@ -24,7 +24,7 @@ def test_home_shows_the_model_card(app):
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Parameters"] == "135 M" and metrics["Context"] == "8,192 tokens"
     assert metrics["Device"] == "cpu" and metrics["Precision"] == "float32"
-    # What was chosen for this CPU by timing, and why (mirror/fastlinear.py), as `mirror info` says it.
+    # What was chosen for this CPU by timing, and why (mirror/models/fastlinear.py), as `mirror info` says it.
     captions = " ".join(c.value for c in app.caption).replace("\\", "")  # shown as Markdown, escaped
     assert "chosen on this machine by timing" in captions and "linear layers: auto" in captions
 
@@ -32,20 +32,20 @@ def test_home_shows_the_model_card(app):
 def test_a_native_runtime_that_crashes_is_refused_on_the_model_card(bundled, monkeypatch, tmp_path):
     """MIRROR_RUNTIME=llamacpp whose canary dies of SIGILL: the page works on torch and says why."""
     pytest.importorskip("llama_cpp")
-    from mirror import canary
+    from mirror.models import canary
     from mirror.config import Settings
-    from mirror.models import bundled_cache_dir
+    from mirror.models.weight_cache import bundled_cache_dir
 
-    monkeypatch.setitem(canary.PROBES, "llamacpp", "tests.unit.fake_native:die_of_sigill")
+    monkeypatch.setitem(canary.PROBES, "llamacpp", "tests.fakes.fake_native:die_of_sigill")
     cache = tmp_path / "cache"
     cache.mkdir()
     real = bundled_cache_dir(Settings.from_env().cache_dir)
     (cache / real.name).symlink_to(real, target_is_directory=True)  # the built weight cache, a fresh verdict
     monkeypatch.setenv("MIRROR_CACHE_DIR", str(cache))
     monkeypatch.setenv("MIRROR_RUNTIME", "llamacpp")
-    from mirror.ui.loader import _cached_model
+    from mirror.ui.loader import cached_model
 
-    _cached_model.clear()  # the process's cached model was loaded with the torch runtime
+    cached_model.clear()  # the process's cached model was loaded with the torch runtime
     try:
         at = AppTest.from_file(HOME, default_timeout=TIMEOUT)
         at.run()
@@ -55,7 +55,7 @@ def test_a_native_runtime_that_crashes_is_refused_on_the_model_card(bundled, mon
         assert {m.label: m.value for m in at.metric}["Precision"] == "float32"
         assert "Runtime torch" in " ".join(c.value for c in at.caption)
     finally:
-        _cached_model.clear()  # the next page test must not get this fallback model and its note
+        cached_model.clear()  # the next page test must not get this fallback model and its note
 
 
 def test_ask_the_mirror_streams_an_answer(app):

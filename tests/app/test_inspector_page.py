@@ -69,7 +69,7 @@ def test_a_chat_reply_opens_with_its_own_probabilities(insp, bundled):
     current = insp.session_state["inspector_current"]
     assert current["origin"] == "chat" and current["ids"] == [s["token_id"] for s in turn.reply.steps]
     # Scored in the context of the chat prompt, the model's probabilities are the ones it had while writing.
-    from mirror.analysis import score_ids
+    from mirror.services.scoring import score_ids
     score = score_ids(bundled, current["ids"], context=current["context"])
     for token, step in zip(score.tokens, turn.reply.steps):
         assert token.prob == pytest.approx(step["raw_prob"], rel=1e-3, abs=1e-6)

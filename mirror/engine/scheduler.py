@@ -1,0 +1,197 @@
+"""One scheduler per loaded model: every session's requests are stepped together, one token each per tick.
+
+Sessions submit a `Generation` and read its steps from the request's outbox (`Generation.stream`).
+The scheduler runs on the model's owner thread, one *tick* at a time:
+
+1. requests cancelled since the last tick leave the batch;
+2. every running request gets one token from **one batched forward pass** (its own KV cache rows,
+   left-padded to a common length, with an attention mask and its own position ids);
+3. waiting requests are admitted, first come first served, while the batch has room: each is
+   prefilled alone (its prompt in one pass, which also gives its first token) and its cache joins the
+   batch for the next tick.
+
+Each tick is a separate job on the owner thread's queue, so the model's other work (tokenising,
+scoring a text for the Token Inspector) slots in between ticks instead of waiting for every reply to
+end. Fairness: every running request gets exactly one token per tick; waiting requests are admitted
+in arrival order.
+
+Sampling stays per request (its own parameters, seeded generator and penalties), so a request gives
+the same tokens alone and inside a batch, up to the float rounding of a batched matrix product (a
+test holds this on the bundled model). A batch of one with no padding runs exactly the single-request
+forward pass, so a lone request still equals `model.generate`.
+
+A model that batches its own sequences (`protocols.SequenceBatching`: `decode_batch(caches, tokens)`, as a llama.cpp context
+holding one KV sequence per request can) gets the same ticks through `kv_batch.SequenceBatch`, up to its number of
+sequences (16 for the llama.cpp runtimes, `n_seq`). Other models whose cache cannot be batched
+(sliding-window caches) are stepped one request after another within each tick.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from mirror.engine.kv_batch import KVBatch, SequenceBatch, batchable_cache
+from mirror.engine.protocols import ModelHandle, ScheduledRequest, SequenceBatching
+from mirror.engine.request import FinishReason
+
+
+
+@dataclass(frozen=True)
+class Tick:
+    """What one tick did: tokens written per running request, requests admitted and ended."""
+
+    stepped: int = 0  # running requests that got a token in the batched pass or one after another
+    admitted: int = 0  # waiting requests prefilled and now running
+    ended: int = 0  # requests that finished, were cancelled or failed
+
+
+class Scheduler:
+    """Owns the stepping of one model's requests; `add_request` from any thread, ticks on the owner.
+
+    Made by `mirror.models.load_model` / `wrap_model` with the batch size the settings ask for.
+    """
+
+    def __init__(self, lm: ModelHandle, max_batch: int = 16):
+        self.lm = lm
+        self.max_batch = max(1, int(max_batch))
+        self._own_sequences = isinstance(lm.model, SequenceBatching)
+        own_limit = lm.model.n_seq if self._own_sequences else self.max_batch
+        self.capacity = min(self.max_batch, int(own_limit))
+        self._lock = threading.Lock()
+        self._waiting: collections.deque[ScheduledRequest] = collections.deque()
+        self._batch: KVBatch | SequenceBatch = self._new_batch()
+        self._solo: list[ScheduledRequest] = []  # running requests whose cache cannot join a batch
+        self._tick_queued = False
+        self.largest_batch = 0
+        self.last_tick = Tick()
+
+    def _new_batch(self) -> KVBatch | SequenceBatch:
+        return SequenceBatch() if self._own_sequences else KVBatch()
+
+    # --- any thread --------------------------------------------------------------------------------
+
+    def add_request(self, gen: ScheduledRequest) -> None:
+        """Queue a request; its steps arrive in its outbox (`Generation.start` calls this)."""
+        with self._lock:
+            self._waiting.append(gen)
+            self._queue_tick()
+
+    def abort(self, gen: ScheduledRequest) -> None:
+        """Stop a request from any thread: it leaves the batch (or the queue) at the next tick."""
+        gen.cancel()
+
+    def place_in_queue(self, gen: ScheduledRequest) -> int | None:
+        """1-based place among the requests waiting for room in the batch; None once it runs."""
+        with self._lock:
+            for place, waiting in enumerate(self._waiting, start=1):
+                if waiting is gen:
+                    return place
+        return None
+
+    @property
+    def running(self) -> int:
+        return len(self._batch) + len(self._solo)
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def _queue_tick(self) -> None:
+        """Put one tick on the owner thread's queue unless one is already there (hold the lock)."""
+        if not self._tick_queued:
+            self._tick_queued = True
+            self.lm.submit(self._tick)
+
+    # --- owner thread ------------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        with self._lock:
+            self._tick_queued = False
+        try:
+            with torch.inference_mode():
+                ended = self._drop_cancelled()
+                stepped, finished = self._step_running()
+                admitted, closed = self._admit()
+            self.last_tick = Tick(stepped=stepped, admitted=admitted, ended=ended + finished + closed)
+        except BaseException as error:  # noqa: BLE001 - every waiting reader must hear of it, then it goes on
+            self._fail_all(error)
+        with self._lock:
+            if self._waiting or self.running:
+                self._queue_tick()
+
+    def _take_out(self, leaving: Callable[[ScheduledRequest], bool]) -> list[ScheduledRequest]:
+        """Remove the running requests for which `leaving(gen)` is true from the batch and the solo list."""
+        # Asked once per request: a cancel from another thread must not land between choosing and removing.
+        gone = [gen for gen in (*self._batch.rows, *self._solo) if leaving(gen)]
+        if gone:
+            self._batch.keep([i for i, gen in enumerate(self._batch.rows) if all(gen is not g for g in gone)])
+            self._solo = [gen for gen in self._solo if all(gen is not g for g in gone)]
+        return gone
+
+    def _drop_cancelled(self) -> int:
+        running = self._take_out(lambda g: g.cancelled)
+        with self._lock:
+            waiting = [g for g in self._waiting if g.cancelled]
+            for gen in waiting:
+                self._waiting.remove(gen)
+        for gen in (*running, *waiting):
+            gen.end(FinishReason.CANCELLED)
+        return len(running) + len(waiting)
+
+    def _step_running(self) -> tuple[int, int]:
+        stepped = len(self._batch) + len(self._solo)
+        if len(self._batch):
+            self.largest_batch = max(self.largest_batch, len(self._batch))
+            began = time.perf_counter()
+            logits = self._batch.next_logits(self.lm.model)
+            for i, gen in enumerate(self._batch.rows):
+                gen.deliver(gen.step_with_logits(logits[i: i + 1], began))
+        for gen in self._solo:
+            step = gen.step()
+            if step is not None:
+                gen.deliver(step)
+        finished = self._take_out(lambda g: g.finished)
+        for gen in finished:
+            gen.end()
+        return stepped, len(finished)
+
+    def _admit(self) -> tuple[int, int]:
+        admitted = closed = 0
+        while self.running < self.capacity:
+            with self._lock:
+                if not self._waiting:
+                    break
+                gen = self._waiting.popleft()
+            try:
+                step = gen.step()  # prefill alone: the prompt in one pass, which also gives the first token
+            except Exception as error:  # noqa: BLE001 - this request fails; the others go on
+                gen.fail(error)
+                closed += 1
+                continue
+            if step is not None:
+                gen.deliver(step)
+            if gen.finished:
+                gen.end()
+                closed += 1
+            elif self.capacity > 1 and (self._own_sequences or batchable_cache(gen.cache)):
+                self._batch.add(gen)
+                admitted += 1
+            else:
+                self._solo.append(gen)
+                admitted += 1
+        return admitted, closed
+
+    def _fail_all(self, error: BaseException) -> None:
+        """A failed forward pass ends every request in flight with the error (the model stays usable)."""
+        with self._lock:
+            victims = [*self._batch.rows, *self._solo]
+        self._batch = self._new_batch()
+        self._solo = []
+        for gen in victims:
+            gen.fail(error)

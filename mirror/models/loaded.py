@@ -1,0 +1,137 @@
+"""A loaded model: the model, its tokenizer and facts about it, bound to the one thread that owns them.
+
+Every model call goes through `LoadedModel.run`, which executes it on the one thread that loaded the
+model. Two reasons: fast tokenizers are not safe to call from several threads at once, and with
+several torch threads a forward pass on a thread other than the loading one was measured slower.
+Streamlit runs each page script on its own thread, so without an owner thread both would bite.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import Any, TypeVar
+
+import torch
+
+from mirror.config import DEFAULT_MAX_BATCH
+from mirror.engine.detokenize import decode_whole
+from mirror.engine.scheduler import Scheduler
+
+T = TypeVar("T")
+END_OF_TURN_TOKENS = ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "<|endoftext|>")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    source: str
+    location: str
+    device: str
+    dtype: str
+    parameters: int
+    context_length: int
+    load_seconds: float
+    from_cache: bool
+    has_chat_template: bool
+    note: str = ""
+    runtime: str = "torch"
+    speed_choices: str = ""  # CPU-specific choices made by measurement at load time, and why
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class LoadedModel:
+    """A model, its tokenizer and facts about it, bound to the one thread that owns them."""
+
+    def __init__(self, model: Any, tokenizer: Any, info: ModelInfo, executor: ThreadPoolExecutor,
+                 owner: threading.Thread, max_batch: int = DEFAULT_MAX_BATCH):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.info = info
+        self._executor = executor
+        self._owner = owner
+        self.end_ids: tuple[int, ...] = end_token_ids(model, tokenizer)
+        # The one scheduler that steps every session's requests on this model.
+        self.scheduler = Scheduler(self, max_batch)
+
+    @property
+    def device(self) -> torch.device:
+        return self.model.device
+
+    @property
+    def context_length(self) -> int:
+        return self.info.context_length
+
+    def with_batch(self, max_batch: int) -> "LoadedModel":
+        """The same model, tokenizer and owner thread behind a scheduler of its own with room for
+        `max_batch` requests (a benchmark or test compares batch sizes without changing this one)."""
+        return LoadedModel(self.model, self.tokenizer, self.info, self._executor, self._owner, max_batch)
+
+    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> "Future[T]":
+        """Queue `fn` on the owner thread without waiting for it."""
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run `fn` on the model's owner thread and return its result (directly if already there)."""
+        if threading.current_thread() is self._owner:
+            return fn(*args, **kwargs)
+        return self._executor.submit(fn, *args, **kwargs).result()
+
+    def encode(self, text: str) -> list[int]:
+        return self.run(lambda: list(self.tokenizer(text, add_special_tokens=False).input_ids))
+
+    def decode(self, ids: list[int], skip_special_tokens: bool = True) -> str:
+        return self.run(self.tokenizer.decode, ids, skip_special_tokens=skip_special_tokens,
+                        clean_up_tokenization_spaces=False)
+
+    def decode_whole(self, ids: list[int]) -> tuple[str, int]:
+        """`ids` as text with whole characters only, and the bytes of an unfinished last one dropped."""
+        return self.run(decode_whole, self.tokenizer, ids)
+
+    def token_strings(self, ids: list[int]) -> list[str]:
+        """Each id decoded alone (special tokens kept), for tables and charts."""
+        return self.run(lambda: [self.tokenizer.decode([i], clean_up_tokenization_spaces=False) for i in ids])
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False)
+
+
+def end_token_ids(model: Any, tokenizer: Any) -> tuple[int, ...]:
+    """End-of-sequence and end-of-turn token ids: generation stops on them and the sampler protects them."""
+    ids: set[int] = set()
+    eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    for value in (eos if isinstance(eos, (list, tuple)) else [eos]):
+        if value is not None:
+            ids.add(int(value))
+    if tokenizer.eos_token_id is not None:
+        ids.add(int(tokenizer.eos_token_id))
+    vocab = tokenizer.get_vocab()
+    for token in END_OF_TURN_TOKENS:
+        if token in vocab and token in getattr(tokenizer, "all_special_tokens", []):
+            ids.add(int(vocab[token]))
+    return tuple(sorted(ids))
+
+
+def context_length(model: Any, tokenizer: Any) -> int:
+    config = model.config
+    for attr in ("max_position_embeddings", "n_positions", "n_ctx", "seq_length"):
+        value = getattr(config, attr, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    value = getattr(tokenizer, "model_max_length", 0)
+    return value if 0 < value < 10**7 else 2048
+
+
+def wrap_model(model: Any, tokenizer: Any, name: str = "in-memory", max_batch: int = DEFAULT_MAX_BATCH) -> LoadedModel:
+    """Wrap an already built model (tests, notebooks) as a LoadedModel with its own owner thread."""
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mirror-model-{name}")
+    owner = executor.submit(threading.current_thread).result()
+    model.eval()
+    info = ModelInfo(name, "memory", name, str(model.device), str(model.dtype).removeprefix("torch."),
+                     sum(p.numel() for p in model.parameters()), context_length(model, tokenizer), 0.0, False,
+                     bool(getattr(tokenizer, "chat_template", None)))
+    return LoadedModel(model, tokenizer, info, executor, owner, max_batch)

@@ -1,0 +1,173 @@
+"""Loading a model by name on its own owner thread: torch (with the bundled weight cache) or llama.cpp.
+
+`load_model` is the one way the app gets a model. A native runtime (llama.cpp) is first tried in a
+child process (`canary.py`), so a library that crashes on this CPU costs a note, not the app.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import shutil
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+
+from mirror.config import BUNDLED_GGUF, Settings
+from mirror.models.canary import check_runtime
+from mirror.models.fastlinear import choose_layout
+from mirror.models.gguf_f16 import f16_gguf
+from mirror.models.llamacpp import LLAMACPP_RUNTIMES, RUNTIMES, LlamaCppCausalLM
+from mirror.models.loaded import LoadedModel, ModelInfo, context_length
+from mirror.models.resolve import ModelLoadError, ModelSpec, bundled_folder, choose_device, choose_dtype, resolve_model
+from mirror.models.weight_cache import bundled_cache_dir, cache_is_valid, write_weight_cache
+
+
+def _load_bundled(cache_root: Path | None) -> tuple[Any, Any, bool]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast
+
+    if cache_root is not None:
+        folder = bundled_cache_dir(cache_root)
+        if cache_is_valid(folder):
+            try:
+                # The cache holds a tokenizer.json: the fast class directly, 1 s quicker than AutoTokenizer's lookup.
+                tokenizer = PreTrainedTokenizerFast.from_pretrained(folder)
+                model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+                return model, tokenizer, True
+            except (OSError, ValueError, RuntimeError):
+                pass  # unreadable despite the checksums: rebuild below
+        shutil.rmtree(folder, ignore_errors=True)
+    source = bundled_folder()
+    tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=BUNDLED_GGUF)
+    model = AutoModelForCausalLM.from_pretrained(source, gguf_file=BUNDLED_GGUF, dtype=torch.float32)
+    if cache_root is not None:
+        write_weight_cache(model, tokenizer, bundled_cache_dir(cache_root))
+    return model, tokenizer, False
+
+
+def _load_pretrained(spec: ModelSpec, dtype: torch.dtype) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(spec.location, trust_remote_code=False)
+        model = AutoModelForCausalLM.from_pretrained(spec.location, dtype=dtype, trust_remote_code=False)
+    except Exception as error:  # transformers and huggingface_hub raise many kinds; all mean "cannot load"
+        tried = (f"the local folder {spec.location}" if spec.kind == "local" else
+                 f"the local Hugging Face cache and the Hub for {spec.location!r}"
+                 + (" (offline mode is on: HF_HUB_OFFLINE)" if os.environ.get("HF_HUB_OFFLINE") else ""))
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ModelLoadError(f"Could not load model {spec.name!r}: tried {tried}. {first_line}") from error
+    return model, tokenizer
+
+
+def _load_llamacpp(spec: ModelSpec, cache_root: Path | None, f16: bool = False) -> tuple[Any, Any, bool]:
+    """The bundled GGUF in llama.cpp (or its F16 copy, built once into the cache), with the tokenizer
+    transformers made from the same file."""
+    from transformers import AutoTokenizer
+
+    folder = bundled_cache_dir(cache_root) if cache_root is not None else None
+    if folder is not None and cache_is_valid(folder):
+        tokenizer, from_cache = AutoTokenizer.from_pretrained(folder), True
+    else:
+        tokenizer, from_cache = AutoTokenizer.from_pretrained(bundled_folder(), gguf_file=BUNDLED_GGUF), False
+    try:
+        gguf = bundled_folder() / BUNDLED_GGUF
+        if f16:
+            gguf, f16_cached = f16_gguf(gguf, cache_root)
+            from_cache = from_cache and f16_cached
+        model = LlamaCppCausalLM(str(gguf), eos_token_id=int(tokenizer.eos_token_id))
+    except RuntimeError as error:
+        raise ModelLoadError(str(error)) from error
+    return model, tokenizer, from_cache
+
+
+def _load_on_this_thread(spec: ModelSpec, device: str, dtype: torch.dtype, cache_root: Path | None,
+                         runtime: str = "torch", linear_layout: str = "auto") -> tuple[Any, Any, bool, str]:
+    """(model, tokenizer, from cache, speed choices made) on the thread that will run the model."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # the UI shows its own progress; the bars only clutter logs and the CLI
+    if runtime in ("llamacpp", "llamacpp-f16"):
+        model, tokenizer, from_cache = _load_llamacpp(spec, cache_root, f16=runtime == "llamacpp-f16")
+        return model, tokenizer, from_cache, f"llama.cpp CPU features: {model.cpu_features}"
+    if spec.kind == "bundled":
+        model, tokenizer, from_cache = _load_bundled(cache_root)
+        model = model.to(dtype)
+    else:
+        model, tokenizer = _load_pretrained(spec, dtype)
+        from_cache = False
+    model = model.to(device).eval()
+    choices = ""
+    if device == "cpu":
+        # Timed here, on the owner thread, on this CPU: which BLAS call is faster differs between CPUs.
+        choices = choose_layout(model, linear_layout).summary()
+    return model, tokenizer, from_cache, choices
+
+
+def _trusted_runtime(runtime: str, spec: ModelSpec, cache_root: Path | None) -> tuple[str, str]:
+    """(runtime to load, note): a native runtime is first tried in a child process (mirror/models/canary.py);
+    if it crashes or hangs there, the default runtime is loaded instead and the note says why."""
+    if runtime not in LLAMACPP_RUNTIMES:
+        return runtime, ""
+    if spec.kind != "bundled":
+        raise ModelLoadError("The llamacpp runtimes run the bundled GGUF model only; use the torch runtime for "
+                             f"{spec.name}.")
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise ModelLoadError("The llamacpp runtime needs llama-cpp-python: run `make llamacpp` "
+                             "(it builds it portably; see README).")
+    verdict = check_runtime(runtime, cache_root)
+    if verdict.ok:
+        return runtime, ""
+    note = verdict.message(fallback="torch")
+    logging.getLogger("mirror").warning("%s", note)
+    return "torch", note
+
+
+def load_model(name: str | None = None, device: str | None = None, dtype: str | None = None,
+               cache_dir: Path | None | Literal["default"] = "default", runtime: str | None = None) -> LoadedModel:
+    """Load a model by name (bundled by default) on its own owner thread. Raises ModelLoadError.
+
+    `runtime` (or MIRROR_RUNTIME): torch (default), torch-bf16, llamacpp or llamacpp-f16 (bundled GGUF only).
+    """
+    settings = Settings.from_env()
+    runtime = (runtime or settings.runtime).lower()
+    if runtime not in RUNTIMES:
+        raise ModelLoadError(f"Unknown runtime {runtime!r}; use one of {', '.join(RUNTIMES)}.")
+    spec = resolve_model(name if name is not None else settings.model)
+    cache_root = settings.cache_dir if cache_dir == "default" else cache_dir
+    started = time.perf_counter()
+    runtime, refused = _trusted_runtime(runtime, spec, cache_root)
+    chosen_device = "cpu" if runtime.startswith("llamacpp") else choose_device(device or settings.device)
+    chosen_dtype = choose_dtype(chosen_device, "bfloat16" if runtime == "torch-bf16" else dtype or settings.dtype)
+
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mirror-model-{spec.name}")
+    owner = executor.submit(threading.current_thread).result()
+    try:
+        model, tokenizer, from_cache, speed_choices = executor.submit(
+            _load_on_this_thread, spec, chosen_device, chosen_dtype, cache_root, runtime,
+            settings.linear_layout).result()
+    except BaseException:
+        executor.shutdown(wait=False)
+        raise
+    info = ModelInfo(
+        name=spec.name,
+        source=spec.kind,
+        location=spec.location,
+        device=str(chosen_device),
+        dtype={"llamacpp": "Q4_1 GGUF (llama.cpp)", "llamacpp-f16": "F16 GGUF (llama.cpp)"}.get(
+            runtime, str(chosen_dtype).removeprefix("torch.")),
+        parameters=getattr(model, "n_params", 0) or sum(p.numel() for p in model.parameters()),
+        context_length=context_length(model, tokenizer),
+        load_seconds=time.perf_counter() - started,
+        from_cache=from_cache,
+        has_chat_template=bool(getattr(tokenizer, "chat_template", None)),
+        note=" ".join(filter(None, [spec.note, refused])),
+        runtime=runtime,
+        speed_choices=speed_choices,
+    )
+    return LoadedModel(model, tokenizer, info, executor, owner, settings.max_batch)

@@ -1,0 +1,220 @@
+"""The batching scheduler: many sessions' requests in one forward pass, each as if it ran alone."""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from mirror.engine.generation import Generation
+from mirror.services.prompts import Message, build_prompt
+from mirror.models import LoadedModel, wrap_model
+from mirror.engine.sampling import SamplingParams
+
+QUESTIONS = [
+    "Hi",
+    "What is a mirror?",
+    "Write a poem about rain falling on a quiet town at night, with a dog watching from the window.",
+    "Why is the sky blue? Explain it for a child.",
+    "Name three colours.",
+    "Tell me about the sea and the ships that sail on it, and about the people who live by it.",
+]
+
+
+def chat_ids(lm: LoadedModel, question: str) -> list[int]:
+    return lm.encode(build_prompt(lm, [Message("user", question)]).text)
+
+
+def params_for(i: int, greedy: bool, tokens: int = 16) -> SamplingParams:
+    params = SamplingParams.preset("Balanced", seed=100 + i, max_new_tokens=tokens)
+    return params.replace(temperature=0.0) if greedy else params
+
+
+def alone(lm: LoadedModel, ids: list[int], params: SamplingParams) -> list[int]:
+    """The request run by itself, stepping its own cache (no scheduler involved)."""
+    gen = Generation(lm, ids, params)
+    while lm.run(gen.step) is not None:
+        pass
+    return gen.result().token_ids
+
+
+def in_threads(target, count: int, timeout: float = 600) -> None:
+    """target(i) in `count` threads at once, as many Streamlit sessions are; wait for all."""
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+
+
+def concurrently(lm: LoadedModel, prompts: list[list[int]], params: list[SamplingParams],
+                 stagger: float = 0.03) -> list[Generation]:
+    """Every request in its own thread (as Streamlit sessions are), started a little apart."""
+    gens = [Generation(lm, ids, p) for ids, p in zip(prompts, params)]
+
+    def read(i: int) -> None:
+        time.sleep(stagger * i)
+        for _ in gens[i]:
+            pass
+
+    in_threads(read, len(gens))
+    return gens
+
+
+@pytest.mark.parametrize("greedy", [True, False], ids=["greedy", "seeded-sampling"])
+def test_batched_requests_equal_their_runs_alone(bundled, greedy):
+    lm = bundled
+    prompts = [chat_ids(lm, q) for q in QUESTIONS]
+    params = [params_for(i, greedy) for i in range(len(prompts))]
+    expected = [alone(lm, ids, p) for ids, p in zip(prompts, params)]
+    lm = lm.with_batch(8)
+    gens = concurrently(lm, prompts, params)
+    assert lm.scheduler.largest_batch >= 3, "the requests were not batched"
+    for i, gen in enumerate(gens):
+        result = gen.result()
+        assert result.token_ids == expected[i], f"request {i} differs inside the batch"
+        assert result.finish_reason in ("eos", "length")
+        assert result.text == lm.decode(result.token_ids)  # no other session's text leaked in
+
+
+def test_cancel_one_of_four_leaves_the_others_untouched(bundled):
+    lm = bundled
+    prompts = [chat_ids(lm, q) for q in QUESTIONS[:4]]
+    params = [params_for(i, greedy=False, tokens=24).replace(temperature=1.0, top_p=1.0, top_k=0) for i in range(4)]
+    expected = [alone(lm, ids, p) for ids, p in zip(prompts, params)]
+    lm = lm.with_batch(8)
+    gens = [Generation(lm, ids, p) for ids, p in zip(prompts, params)]
+    seen: list[list[int]] = [[] for _ in gens]
+
+    def read(i: int) -> None:
+        for step in gens[i]:
+            seen[i].append(step.token_id)
+            if i == 2 and len(seen[i]) == 3:
+                gens[i].cancel()
+
+    in_threads(read, 4)
+    cancelled = gens[2].result()
+    assert cancelled.finish_reason == "cancelled"
+    assert cancelled.token_ids == seen[2] == expected[2][:3]
+    for i in (0, 1, 3):
+        assert gens[i].result().token_ids == expected[i] == seen[i]
+    assert lm.scheduler.running == 0 and lm.scheduler.waiting == 0
+
+
+def test_a_burst_of_thirty_requests_completes_and_waiting_ones_see_their_place(bundled):
+    lm = bundled
+    lm = lm.with_batch(8)
+    prompts = [chat_ids(lm, QUESTIONS[i % len(QUESTIONS)]) for i in range(30)]
+    gens = [Generation(lm, ids, params_for(i, greedy=False, tokens=6)) for i, ids in enumerate(prompts)]
+    places: list[list[int]] = [[] for _ in gens]
+    errors: list[BaseException] = []
+
+    def read(i: int) -> None:
+        try:
+            for _ in gens[i].stream(on_wait=places[i].append, poll=0.05):
+                pass
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    in_threads(read, 30)
+    assert not errors
+    results = [g.result() for g in gens]
+    assert all(r.finish_reason in ("eos", "length") and r.new_tokens >= 1 for r in results)
+    assert lm.scheduler.largest_batch == 8  # never more than the batch allows
+    waited = [p for p in places if p]
+    assert len(waited) >= 10, "most of a burst of 30 should have waited for a place"
+    assert all(p[-1] <= p[0] for p in waited)  # a waiting request only moves up the queue
+    assert max(max(p) for p in waited) > 8
+    assert all(r.queued_seconds >= 0 for r in results)
+    assert lm.scheduler.running == 0 and lm.scheduler.waiting == 0
+
+
+def test_absolute_position_models_batch_correctly(tokenizer):
+    """GPT-2 style models take positions from position_ids: left padding must not shift them."""
+    from tests.conftest import build_tiny_gpt2
+
+    lm = wrap_model(build_tiny_gpt2(len(tokenizer)), tokenizer, "tiny-gpt2-batch")
+    prompts = [tokenizer("a b c d e f g h i j").input_ids, tokenizer("hello").input_ids,
+               tokenizer("one two three four").input_ids]
+    params = [SamplingParams(temperature=0.0, max_new_tokens=8, repetition_penalty=1.0, no_repeat_ngram_size=0)] * 3
+    expected = [alone(lm, ids, p) for ids, p in zip(prompts, params)]
+    lm = lm.with_batch(4)
+    gens = concurrently(lm, prompts, params, stagger=0.0)
+    assert [g.result().token_ids for g in gens] == expected
+    lm.close()
+
+
+class _Breaks:
+    """Wraps a model so that its forward pass fails on demand."""
+
+    def __init__(self, model):
+        self.model, self.broken = model, False
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def __call__(self, *args, **kwargs):
+        if self.broken:
+            raise RuntimeError("the forward pass failed")
+        return self.model(*args, **kwargs)
+
+
+def test_a_failed_forward_pass_reaches_the_reader_and_the_scheduler_goes_on(tokenizer):
+    from tests.conftest import build_tiny_llama
+
+    lm = wrap_model(build_tiny_llama(len(tokenizer)), tokenizer, "tiny-breaks")
+    lm.model = _Breaks(lm.model)
+    ids = tokenizer("a b c").input_ids
+    params = SamplingParams(temperature=0.0, max_new_tokens=5, repetition_penalty=1.0, no_repeat_ngram_size=0)
+    lm.model.broken = True
+    with pytest.raises(RuntimeError, match="forward pass failed"):
+        Generation(lm, ids, params).run_to_end()
+    lm.model.broken = False
+    assert Generation(lm, ids, params).run_to_end().new_tokens == 5
+    lm.close()
+
+
+class _Sequences(torch.nn.Module):
+    """A fake model that batches its own sequences (as the llama.cpp adapter does): its logits depend on
+    the sequence's tokens only, so every request must get exactly its own continuation."""
+
+    def __init__(self, vocab: int, eos_id: int):
+        super().__init__()
+        self.vocab, self.n_seq, self.batches = vocab, 3, []
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+        self.config = SimpleNamespace(max_position_embeddings=256)
+        self.generation_config = SimpleNamespace(eos_token_id=eos_id)
+
+    device = property(lambda self: self.weight.device)
+    dtype = property(lambda self: self.weight.dtype)
+
+    def _next(self, tokens: list[int]) -> torch.Tensor:
+        logits = torch.zeros(self.vocab)
+        logits[(sum(tokens) * 31 + len(tokens)) % 1000 + 100] = 10.0
+        return logits
+
+    def forward(self, input_ids, past_key_values=None, use_cache=True, logits_to_keep=None):
+        tokens = (past_key_values or []) + input_ids[0].tolist()
+        return SimpleNamespace(logits=self._next(tokens)[None, None], past_key_values=tokens)
+
+    def decode_batch(self, caches: list[list[int]], tokens: list[int]) -> torch.Tensor:
+        self.batches.append(len(caches))
+        for cache, token in zip(caches, tokens):
+            cache.append(token)
+        return torch.stack([self._next(cache) for cache in caches])
+
+
+def test_models_that_batch_their_own_sequences_get_one_pass_per_tick(tokenizer):
+    lm = wrap_model(_Sequences(len(tokenizer), tokenizer.eos_token_id), tokenizer, "own-sequences")
+    params = SamplingParams(temperature=0.0, max_new_tokens=12, repetition_penalty=1.0, no_repeat_ngram_size=0)
+    prompts = [tokenizer(text).input_ids for text in ("a b c", "hello there", "one", "two words", "x")]
+    expected = [alone(lm, ids, params) for ids in prompts]
+    lm = lm.with_batch(8)
+    assert lm.scheduler.capacity == 3  # the model's own number of sequences
+    gens = concurrently(lm, prompts, [params] * 5, stagger=0.0)
+    assert [g.result().token_ids for g in gens] == expected
+    assert max(lm.model.batches) == 3  # never more sequences than the model holds
+    lm.close()
