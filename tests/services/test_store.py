@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from mirror.services import store as store_module
-from mirror.services.store import SCHEMA_VERSION, Feedback, SavedItem, Store, StoreError, database_url_from_env
+from mirror.services.store import (SCHEMA_VERSION, Feedback, SavedItem, Store, StoreError, backends,
+                                   database_url_from_env, migrations)
 from tests.postgres import PASSWORD, PostgresServer, free_port, skip_or_fail, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,7 +151,7 @@ def test_saved_item_round_trip_newest_first(store: Store):
 def test_update_changes_fields_and_updated_at(store: Store, monkeypatch):
     clock = iter(["2030-01-01T00:00:00.000000+00:00", "2030-01-02T00:00:00.000000+00:00",
                   "2030-01-03T00:00:00.000000+00:00"])
-    monkeypatch.setattr(store_module, "_now", lambda: next(clock))
+    monkeypatch.setattr(store, "clock", lambda: next(clock))
     item_id = store.save_item(**_item())
 
     store.update_item(item_id, text="Edited text")
@@ -342,8 +342,8 @@ def test_database_from_a_newer_version_is_refused(store: Store, url: str):
 
 def test_failed_migration_leaves_the_database_as_it_was(store: Store, url: str, monkeypatch):
     broken = ["CREATE TABLE half_done (x INTEGER)", "THIS IS NOT SQL"]
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, broken])
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, broken])
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with pytest.raises(StoreError, match="Database error") as caught:
         Store(url)
     assert PASSWORD not in str(caught.value) and "\n" not in str(caught.value)
@@ -443,7 +443,7 @@ def test_sqlite_does_not_import_psycopg(tmp_path: Path):
 ])
 def test_postgresql_messages_never_show_the_password(url, secret):
     _psycopg()
-    backend = store_module._backend_for(url)
+    backend = backends.backend_for(url)
     backend.prepare()
     assert "db.example" in backend.target and "mirror@" in backend.target
     for exc in (RuntimeError(f"weird failure mentioning {' and '.join(secret)}\nsecond line"),
@@ -477,7 +477,7 @@ def test_file_that_is_not_a_database_gives_a_clear_error(tmp_path: Path):
 
 
 def test_locked_too_long_is_a_store_error(store: Store, url: str, monkeypatch):
-    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.1)
+    monkeypatch.setattr(backends, "BUSY_TIMEOUT_S", 0.1)
     with raw(url) as holder:  # another writer that does not let go
         if isinstance(holder, sqlite3.Connection):
             holder.execute("BEGIN IMMEDIATE")
@@ -509,7 +509,7 @@ def test_postgresql_server_down_is_a_store_error():
 def test_postgresql_server_that_never_answers_times_out(monkeypatch):
     # The port accepts TCP connections (the kernel does the handshake) but nobody ever speaks.
     _psycopg()
-    monkeypatch.setattr(store_module, "CONNECT_TIMEOUT_S", 2)  # libpq's smallest
+    monkeypatch.setattr(backends, "CONNECT_TIMEOUT_S", 2)  # libpq's smallest
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
@@ -583,5 +583,5 @@ def test_saved_item_survives_a_killed_process(url: str):
     ("disk I/O error", "Database error on"),
 ])
 def test_sqlite_errors_become_one_line_messages(tmp_path: Path, error, message):
-    text = store_module._SQLiteBackend(tmp_path / "db").describe(sqlite3.OperationalError(error))
+    text = backends.SQLiteBackend(tmp_path / "db").describe(sqlite3.OperationalError(error))
     assert message in text and "\n" not in text

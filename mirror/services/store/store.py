@@ -1,0 +1,195 @@
+"""The `Store` class: the checks on what callers pass, the SQL for feedback and saved items, and the
+methods that run it, so that the rest of the app sees plain values and `StoreError` only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mirror.services.store.backends import backend_for, transaction
+from mirror.services.store.clock import Clock, now
+from mirror.services.store.errors import StoreError
+from mirror.services.store.migrations import migrate, schema_version
+from mirror.services.store.records import Feedback, SavedItem
+from mirror.services.store.urls import database_url_from_env
+from mirror.text import spreadsheet_safe
+
+__all__ = ["MAX_TITLE_CHARS", "Store"]
+
+MAX_TITLE_CHARS = 200
+
+# --- SQL: with the migrations, the only place that knows table and column names ------------------
+
+_FEEDBACK_COLUMNS = "id, created_at, session_id, model, prompt, reply, params, seed, score, comment"
+_ITEM_COLUMNS = "id, created_at, updated_at, session_id, title, prompt, text, model, params, seed"
+
+_ADD_FEEDBACK = ("INSERT INTO feedback (created_at, session_id, model, prompt, reply, params, seed, score, comment) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_LIST_FEEDBACK = f"SELECT {_FEEDBACK_COLUMNS} FROM feedback ORDER BY created_at DESC, id DESC LIMIT ?"
+_SAVE_ITEM = ("INSERT INTO saved_items (created_at, updated_at, session_id, title, prompt, text, model, params, seed) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_UPDATE_ITEM = ("UPDATE saved_items SET title = COALESCE(?, title), text = COALESCE(?, text), updated_at = ? "
+                "WHERE id = ?")
+_GET_ITEM = f"SELECT {_ITEM_COLUMNS} FROM saved_items WHERE id = ?"
+_LIST_ITEMS = f"SELECT {_ITEM_COLUMNS} FROM saved_items ORDER BY created_at DESC, id DESC LIMIT ?"
+_ALL_ITEMS = f"SELECT {_ITEM_COLUMNS} FROM saved_items ORDER BY created_at DESC, id DESC"
+_DELETE_ITEM = "DELETE FROM saved_items WHERE id = ?"
+
+
+# --- checks on the caller's values (a bad one is a bug in the caller: ValueError) ----------------
+
+def _params_json(params: Mapping[str, Any] | None) -> str:
+    try:
+        return json.dumps(dict(params or {}), sort_keys=True, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"params must be a JSON-serialisable dict: {exc}") from exc
+
+
+def _check_seed(seed: int | None) -> int | None:
+    # 64 bits signed: what both databases store (and the sampler accepts 0 to 2**63-1).
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not -2**63 <= seed < 2**63):
+        raise ValueError(f"seed must be an integer (64 bits) or None, got {seed!r}")
+    return seed
+
+
+def _check_title(title: str) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise ValueError("The title is empty: give the item a title.")
+    if len(title) > MAX_TITLE_CHARS:
+        raise ValueError(f"The title is too long: {len(title)} characters, at most {MAX_TITLE_CHARS}.")
+    return title
+
+
+def _check_text(text: str) -> str:
+    # The text is stored exactly as typed; only a blank one is refused.
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("The text is empty: there is nothing to save.")
+    return text
+
+
+def _check_limit(limit: int) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"limit must be a positive integer, got {limit!r}")
+    return limit
+
+
+# --- the store -----------------------------------------------------------------------------------
+
+class Store:
+    """Feedback and saved items in one database, safe to share between threads.
+
+    `url` defaults to `database_url_from_env()`. `clock` stamps every `created_at`, `updated_at` and
+    `applied_at`; it defaults to `now` (UTC, ISO 8601) and is kept as the public attribute `clock`,
+    so a test can give a fake one here or set it later.
+
+    Every method takes plain values and keeps no reference to them. On `StoreError` nothing was
+    written and the caller still has the user's text: keep it on screen and let the user retry.
+    """
+
+    def __init__(self, url: str | None = None, *, clock: Clock = now):
+        self.url = url if url is not None else database_url_from_env()
+        self.clock = clock
+        self._backend = backend_for(self.url)
+        self._sql = self._backend.dialect.sql
+        self._backend.prepare()
+        migrate(self._backend, self.clock)
+
+    def __repr__(self) -> str:
+        return f"Store({self.target!r})"
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file; None for PostgreSQL."""
+        return self._backend.path
+
+    @property
+    def target(self) -> str:
+        """The database for messages: the SQLite file, or the PostgreSQL URL without its password."""
+        return self._backend.target
+
+    # -- plumbing
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._backend.connection() as conn:
+            return conn.execute(self._sql(sql), params).fetchall()
+
+    def schema_version(self) -> int:
+        """The schema version of the database (`SCHEMA_VERSION` once it is open)."""
+        return schema_version(self._backend)
+
+    # -- feedback
+
+    def add_feedback(self, *, session_id: str, model: str, prompt: str, reply: str, score: int,
+                     params: Mapping[str, Any] | None = None, seed: int | None = None,
+                     comment: str | None = None) -> int:
+        """Record a thumbs up (score 1) or down (0) on a reply; returns its id. Keep the input on StoreError."""
+        if isinstance(score, bool) or score not in (0, 1):
+            raise ValueError(f"score must be 1 (thumbs up) or 0 (thumbs down), got {score!r}")
+        if comment is not None:
+            comment = comment.strip() or None  # a blank comment is no comment
+        row = (self.clock(), session_id, model, prompt, reply, _params_json(params), _check_seed(seed), int(score),
+               comment)
+        with transaction(self._backend) as conn:
+            return self._backend.insert(conn, self._sql(_ADD_FEEDBACK), row)
+
+    def list_feedback(self, limit: int = 100) -> list[Feedback]:
+        """The latest feedback, newest first."""
+        rows = self._query(_LIST_FEEDBACK, (_check_limit(limit),))
+        return [Feedback(*row[:6], json.loads(row[6]), *row[7:]) for row in rows]
+
+    # -- saved items
+
+    def save_item(self, *, title: str, text: str, prompt: str = "", model: str = "",
+                  params: Mapping[str, Any] | None = None, seed: int | None = None,
+                  session_id: str | None = None) -> int:
+        """Save a generated (and maybe edited) text; returns its id. Keep the text on StoreError."""
+        stamp = self.clock()
+        row = (stamp, stamp, session_id, _check_title(title), prompt, _check_text(text), model,
+               _params_json(params), _check_seed(seed))
+        with transaction(self._backend) as conn:
+            return self._backend.insert(conn, self._sql(_SAVE_ITEM), row)
+
+    def update_item(self, item_id: int, *, title: str | None = None, text: str | None = None) -> None:
+        """Change the title and/or the text of a saved item. Keep the input on StoreError."""
+        if title is None and text is None:
+            raise ValueError("Nothing to update: give a new title or a new text.")
+        title = _check_title(title) if title is not None else None
+        text = _check_text(text) if text is not None else None
+        with transaction(self._backend) as conn:
+            cursor = conn.execute(self._sql(_UPDATE_ITEM), (title, text, self.clock(), item_id))
+            if cursor.rowcount == 0:
+                raise StoreError(f"Saved item {item_id} does not exist (it may have been deleted).")
+
+    def get_item(self, item_id: int) -> SavedItem:
+        rows = self._query(_GET_ITEM, (item_id,))
+        if not rows:
+            raise StoreError(f"Saved item {item_id} does not exist (it may have been deleted).")
+        return self._item(rows[0])
+
+    def list_items(self, limit: int = 500) -> list[SavedItem]:
+        """Saved items, newest first."""
+        return [self._item(row) for row in self._query(_LIST_ITEMS, (_check_limit(limit),))]
+
+    def delete_item(self, item_id: int) -> None:
+        with transaction(self._backend) as conn:
+            if conn.execute(self._sql(_DELETE_ITEM), (item_id,)).rowcount == 0:
+                raise StoreError(f"Saved item {item_id} does not exist (it may have been deleted).")
+
+    def items_csv(self) -> str:
+        """All saved items as CSV (header row first, newest first), safe to open in a spreadsheet."""
+        items = self._query(_ALL_ITEMS)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([name.strip() for name in _ITEM_COLUMNS.split(",")])
+        for row in items:
+            writer.writerow([spreadsheet_safe(value) for value in row])  # params is already JSON text
+        return out.getvalue()
+
+    @staticmethod
+    def _item(row: tuple[Any, ...]) -> SavedItem:
+        return SavedItem(*row[:8], json.loads(row[8]), row[9])
