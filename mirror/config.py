@@ -67,7 +67,7 @@ PARAM_RANGES: dict[str, ParamRange] = {
     for r in (TEMPERATURE, TOP_K, TOP_P, REPETITION_PENALTY, NO_REPEAT_NGRAM_SIZE, MAX_NEW_TOKENS)
 }
 
-# Presets follow the seed's §9.2 trade-off triangle: coherence, correctness, creativity.
+# Presets follow the trade-off triangle of coherence, correctness and creativity.
 # Balanced is the seed's Table 1 recommendation.
 PRESETS: dict[str, dict[str, float | int]] = {
     "Strict": dict(temperature=0.3, top_k=20, top_p=0.9, repetition_penalty=1.3, no_repeat_ngram_size=3),

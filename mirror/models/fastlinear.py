@@ -4,8 +4,8 @@ During decoding a linear layer multiplies a handful of rows (one per request in 
 weight. `torch.nn.functional.linear(x, W)` computes `x @ W.T`; the same product can be written as
 `(W @ x.T).T` with at least two columns. Which of the two BLAS calls is faster depends on the CPU and
 its BLAS: on some of this project's machines (AMD EPYC, OpenBLAS-style kernels) the stock call takes
-a slow matrix-vector path and the second is 2-3x faster; on others (Intel Xeon with MKL) it is the
-other way round. A trick tuned to one CPU halves the speed on the other, so nothing is assumed:
+a slow matrix-vector path and the second is much faster; on others (Intel Xeon with MKL) it is the
+other way round (figures per CPU: README, "Speed"). A trick tuned to one CPU halves the speed on the other, so nothing is assumed:
 `choose_layout` times both through the model's own layers at load time, on the thread that will
 run the model, for the row counts decoding uses, and patches the layers only for the row counts
 where the second call clearly wins. Either way the arithmetic is float32: logits differ from the stock

@@ -1,8 +1,8 @@
 """Runtimes: what computes the logits. Every runtime feeds the same sampler (`mirror/engine/sampling.py`).
 
 - `torch`: transformers in float32, the fidelity baseline (numbers equal `model.generate`'s).
-- `torch-bf16`: the same weights in bfloat16, about 1.5x faster on CPU; compared with float32 in
-  `bench/runtimes.py` before anyone relies on it.
+- `torch-bf16`: the same weights in bfloat16, faster on CPUs with bf16 support; compared with float32
+  in `bench/runtimes.py` before anyone relies on it.
 - `llamacpp`: llama.cpp (llama-cpp-python) running the bundled GGUF in-process. Only the forward pass
   is llama.cpp's: its next-token logits go through our sampler like any other runtime's, so the
   probabilities shown are still the sampler's own.
@@ -28,7 +28,6 @@ from __future__ import annotations
 import heapq
 import threading
 import weakref
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -137,12 +136,6 @@ class LlamaCppCausalLM:
     # What the rest of the app reads from a model.
     device = torch.device("cpu")
     dtype = torch.float32
-
-    def eval(self) -> "LlamaCppCausalLM":
-        return self
-
-    def parameters(self) -> Iterator[torch.Tensor]:
-        return iter(())
 
     @property
     def n_params(self) -> int:

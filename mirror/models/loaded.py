@@ -116,6 +116,13 @@ def end_token_ids(model: Any, tokenizer: Any) -> tuple[int, ...]:
     return tuple(sorted(ids))
 
 
+def parameter_count(model: Any) -> int:
+    """The model's parameters: a torch module's tensors, or what a native runtime reports (`n_params`)."""
+    if isinstance(model, torch.nn.Module):
+        return sum(p.numel() for p in model.parameters())
+    return int(getattr(model, "n_params", 0))
+
+
 def context_length(model: Any, tokenizer: Any) -> int:
     config = model.config
     for attr in ("max_position_embeddings", "n_positions", "n_ctx", "seq_length"):
@@ -130,8 +137,9 @@ def wrap_model(model: Any, tokenizer: Any, name: str = "in-memory", max_batch: i
     """Wrap an already built model (tests, notebooks) as a LoadedModel with its own owner thread."""
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mirror-model-{name}")
     owner = executor.submit(threading.current_thread).result()
-    model.eval()
+    if isinstance(model, torch.nn.Module):
+        model.eval()
     info = ModelInfo(name, "memory", name, str(model.device), str(model.dtype).removeprefix("torch."),
-                     sum(p.numel() for p in model.parameters()), context_length(model, tokenizer), 0.0, False,
+                     parameter_count(model), context_length(model, tokenizer), 0.0, False,
                      bool(getattr(tokenizer, "chat_template", None)))
     return LoadedModel(model, tokenizer, info, executor, owner, max_batch)

@@ -23,7 +23,7 @@ from mirror.models.canary import check_runtime
 from mirror.models.fastlinear import choose_layout
 from mirror.models.gguf_f16 import f16_gguf
 from mirror.models.llamacpp import LLAMACPP_RUNTIMES, RUNTIMES, LlamaCppCausalLM
-from mirror.models.loaded import LoadedModel, ModelInfo, context_length
+from mirror.models.loaded import LoadedModel, ModelInfo, context_length, parameter_count
 from mirror.models.resolve import ModelLoadError, ModelSpec, bundled_folder, choose_device, choose_dtype, resolve_model
 from mirror.models.weight_cache import bundled_cache_dir, cache_is_valid, write_weight_cache
 
@@ -35,7 +35,7 @@ def _load_bundled(cache_root: Path | None) -> tuple[Any, Any, bool]:
         folder = bundled_cache_dir(cache_root)
         if cache_is_valid(folder):
             try:
-                # The cache holds a tokenizer.json: the fast class directly, 1 s quicker than AutoTokenizer's lookup.
+                # The cache holds a tokenizer.json: the fast class directly, skipping AutoTokenizer's slow lookup.
                 tokenizer = PreTrainedTokenizerFast.from_pretrained(folder)
                 model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
                 return model, tokenizer, True
@@ -161,7 +161,7 @@ def load_model(name: str | None = None, device: str | None = None, dtype: str | 
         device=str(chosen_device),
         dtype={"llamacpp": "Q4_1 GGUF (llama.cpp)", "llamacpp-f16": "F16 GGUF (llama.cpp)"}.get(
             runtime, str(chosen_dtype).removeprefix("torch.")),
-        parameters=getattr(model, "n_params", 0) or sum(p.numel() for p in model.parameters()),
+        parameters=parameter_count(model),
         context_length=context_length(model, tokenizer),
         load_seconds=time.perf_counter() - started,
         from_cache=from_cache,

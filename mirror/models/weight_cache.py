@@ -42,7 +42,7 @@ def _stamp(folder: Path, names: list[str]) -> dict[str, list[int]]:
 def cache_is_valid(folder: Path) -> bool:
     """A cache is valid when its manifest exists and every file has the recorded size and checksum.
 
-    Hashing the 540 MB of weights costs about 0.4 s of every cold start, so after a full check the
+    Hashing the weights would slow every cold start, so after a full check the
     files' size, modification time and inode are noted in `verified.json`; while they are unchanged
     the next start skips the hashing. Any write to a file (which changes its mtime) forces a full check.
     """
