@@ -18,6 +18,7 @@ import torch
 
 from mirror.engine import forward
 from mirror.engine.generation import Generation
+from mirror.engine.request import FinishReason
 from mirror.engine.sampling import STAGES, SamplerStages, SamplingParams, choose_token, entropy_bits, run_pipeline
 from mirror.models import LoadedModel
 from mirror.services.prompts import TextPrompt
@@ -339,11 +340,11 @@ class Walk:
             self.picked_by.pop()
             self.state = self.states.pop()
 
-    def finish_reason(self, end_ids: Sequence[int], max_new_tokens: int, context: int) -> str | None:
+    def finish_reason(self, end_ids: Sequence[int], max_new_tokens: int, context: int) -> FinishReason | None:
         if self.new_ids and self.new_ids[-1] in end_ids:
-            return "eos"
+            return FinishReason.EOS
         if len(self.new_ids) >= max_new_tokens:
-            return "length"
+            return FinishReason.LENGTH
         if len(self.prompt_ids) + len(self.new_ids) >= context:
-            return "context"
+            return FinishReason.CONTEXT
         return None
