@@ -218,3 +218,18 @@ def test_models_that_batch_their_own_sequences_get_one_pass_per_tick(tokenizer):
     assert [g.result().token_ids for g in gens] == expected
     assert max(lm.model.batches) == 3  # never more sequences than the model holds
     lm.close()
+
+
+def test_each_tick_reports_what_it_did(tokenizer):
+    from mirror.engine.scheduler import Tick
+    from tests.conftest import build_tiny_llama
+
+    lm = wrap_model(build_tiny_llama(len(tokenizer)), tokenizer, "tiny-ticks", max_batch=4)
+    params = SamplingParams(temperature=0.0, max_new_tokens=3, repetition_penalty=1.0, no_repeat_ngram_size=0)
+    gen = Generation(lm, tokenizer("a b c").input_ids, params)
+    assert gen.run_to_end().new_tokens == 3
+    lm.run(lambda: None)  # the owner thread has finished the tick that ended the request
+    # prefill (admitted, token 1), a batched step (token 2), a batched step that ends it (token 3)
+    assert lm.scheduler.last_tick == Tick(stepped=1, admitted=0, ended=1)
+    assert lm.scheduler.running == 0 and lm.scheduler.waiting == 0
+    lm.close()
