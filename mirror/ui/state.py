@@ -1,0 +1,156 @@
+"""Session state, named once: every key the pages read or write through `st.session_state`.
+
+A widget key that only identifies a widget (never read back) stays beside its widget. Also here: what
+another page hands to the Token Inspector (`InspectorSource`) and `KeptValues`, which keeps widget
+values across page switches and lazy tabs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import streamlit as st
+
+from mirror.services.prompts import Message
+from mirror.ui.steps import ReplyStep
+
+# --- every page ---------------------------------------------------------------------------------------
+CONTROLS = "mirror_controls"  # the sidebar's values (see KeptValues)
+CONTROLS_PAGE = "mirror_controls_page"  # the page whose widgets the sidebar's keys belong to
+SESSION_ID = "mirror_session_id"
+
+# --- home ---------------------------------------------------------------------------------------------
+HOME_ANSWER = "home_last_answer"  # (question, answer, caption) of the last "Ask the mirror"
+
+# --- chat ---------------------------------------------------------------------------------------------
+CONVERSATION = "mirror_conversation"
+CHAT_VIEW = "chat_view"  # Conversation, Compose or Saved
+CHAT_BOX = "chat_box"
+CHAT_NOTICE = "chat_notice"  # (kind, text, kept text) shown once on the next run
+CHAT_EDITING = "chat_editing"
+EDIT_BOX = "edit_box"
+IMPORT_FILE = "import_file"
+CHAT_GO_INSPECT = "chat_go_inspect"  # set by a callback: switch to the inspector in the script run
+DRAFT = "compose_draft"  # where the draft came from: prompt, model, params, seed, saved item id
+DRAFT_TITLE = "draft_title"
+DRAFT_TEXT = "draft_text"
+
+
+@dataclass(frozen=True)
+class FeedbackKeys:
+    """The keys of one reply's feedback widgets and of the message under them."""
+
+    score: str
+    comment: str
+    send: str
+    message: str
+
+    @classmethod
+    def of(cls, turn_id: str) -> FeedbackKeys:
+        return cls(f"fb_{turn_id}", f"fbc_{turn_id}", f"fbs_{turn_id}", f"fbmsg_{turn_id}")
+
+
+# --- parameter explorer -------------------------------------------------------------------------------
+EXPLORER_KEPT = "explorer_saved"  # the explorer's widget values (see KeptValues)
+EXPLORER_PREFIX = "explorer_"  # of the explorer's kept widgets' keys
+EXPLORER_TAB = "explorer_tab"
+EXPLORER_LAST_TABLE = "explorer_last_table"  # the stage table the charts show
+EXPLORER_SIDE_BY_SIDE = "explorer_sbs_results"
+EXPLORER_GRID = "explorer_grid_runs"
+EXPLORER_WALK = "explorer_walk"
+EXPLORER_GO_INSPECT = "explorer_go_inspect"
+
+# --- token inspector ----------------------------------------------------------------------------------
+INSPECTOR_SOURCE = "inspector_source"  # an InspectorSource, taken once by the inspector
+INSPECTOR_CURRENT = "inspector_current"  # the text being inspected, its ids, context and origin
+INSPECTOR_TEXT = "insp_text"
+INSPECTOR_TEXT_NEXT = "insp_text_next"  # the text box's next value (the box exists already this run)
+INSPECTOR_NOTICE = "insp_notice"
+INSPECTOR_SELECTED = "insp_selected"
+
+Origin = Literal["chat", "explorer", "fork", "paste"]
+
+
+@dataclass(frozen=True)
+class InspectorSource:
+    """A text another page hands to the Token Inspector, with what is known about how it was written.
+
+    The inspector scores `token_ids` after the prompt the text answered (`context_ids`, or the prompt
+    `context_messages` make), so its raw probabilities are the ones the model had while writing.
+    """
+
+    text: str
+    origin: Origin = "paste"  # which page wrote it
+    token_ids: list[int] | None = None  # the text's own tokens; None: the inspector tokenizes `text`
+    sampler_probs: list[float | None] | None = None  # per token, under the sampler's final distribution
+    context_ids: list[int] | None = None  # the prompt it continued, as token ids
+    context_messages: tuple[Message, ...] = ()  # or the conversation it answered
+    params: dict[str, Any] | None = None  # the sampling parameters it was written with
+    seed: int | None = None
+    model: str | None = None
+    steps: tuple[ReplyStep, ...] = ()  # a chat reply's steps: all a remote server reports
+
+
+def hand_to_inspector(source: InspectorSource) -> None:
+    st.session_state[INSPECTOR_SOURCE] = source
+
+
+def peek_inspector_source() -> InspectorSource | None:
+    return st.session_state.get(INSPECTOR_SOURCE)
+
+
+def take_inspector_source() -> InspectorSource | None:
+    return st.session_state.pop(INSPECTOR_SOURCE, None)
+
+
+# --- widget values across page switches ---------------------------------------------------------------
+
+
+class KeptValues:
+    """Widget values that outlive their widgets.
+
+    Streamlit forgets a widget's value when a run does not draw it (another page, a closed lazy tab),
+    so each value is also kept in one plain session-state dict and a widget drawn again is seeded from it.
+    """
+
+    def __init__(self, store_key: str, prefix: str, defaults: Callable[[], dict[str, Any]] = dict) -> None:
+        self.store_key = store_key
+        self.prefix = prefix
+        self.defaults = defaults
+
+    def values(self) -> dict[str, Any]:
+        if self.store_key not in st.session_state:
+            st.session_state[self.store_key] = self.defaults()
+        return st.session_state[self.store_key]
+
+    def widget_key(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def key(self, name: str, default: Any = None, reseed: bool = False) -> str:
+        """The widget key for `name`, seeded from the kept value when Streamlit forgot the widget or when
+        `reseed` (a widget drawn by another page is a new widget to Streamlit). Otherwise the widget's own
+        value wins, so quick successive changes never get an older kept value back."""
+        key, kept = self.widget_key(name), self.values()
+        if reseed or key not in st.session_state:
+            st.session_state[key] = kept.get(name, default)
+        else:
+            kept[name] = st.session_state[key]
+        return key
+
+    def value(self, name: str, default: Any = None) -> Any:
+        """The widget's value, or the kept one while the widget is not drawn."""
+        return st.session_state.get(self.widget_key(name), self.values().get(name, default))
+
+    def set(self, name: str, value: Any) -> None:
+        """Change a value and its widget (in a callback, or before the widget is drawn)."""
+        self.values()[name] = value
+        st.session_state[self.widget_key(name)] = value
+
+    def keep(self, name: str) -> None:
+        """Keep the widget's current value (an on_change callback)."""
+        self.values()[name] = st.session_state[self.widget_key(name)]
+
+    def forget(self) -> None:
+        st.session_state.pop(self.store_key, None)
