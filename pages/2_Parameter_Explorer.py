@@ -1,8 +1,9 @@
 """Parameter Explorer: what temperature, top-k, top-p and the penalties do to the next-token distribution."""
 
 from mirror.ui.explorer import explorer_page
-from mirror.ui.page import setup_page
+from mirror.ui.page import frame
+from mirror.ui.pages import EXPLORER
 
-lm, params = setup_page("Parameter Explorer", "🎛️")
+lm, params = frame(EXPLORER)
 if lm is not None:
     explorer_page(lm, params)

@@ -1,8 +1,9 @@
 """Token Inspector: why each token came out, coloured by rank or probability, with alternatives and forks."""
 
 from mirror.ui.inspector import inspector_page
-from mirror.ui.page import setup_page
+from mirror.ui.page import frame
+from mirror.ui.pages import INSPECTOR
 
-lm, params = setup_page("Token Inspector", "🔍")
+lm, params = frame(INSPECTOR)
 if lm is not None:
     inspector_page(lm, params)

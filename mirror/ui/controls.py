@@ -1,7 +1,8 @@
 """The shared sidebar: model choice and decoding parameters, kept when the user switches pages.
 
-Streamlit forgets a widget's value when a page without that widget runs, so the values live in one
-plain session-state dict (`mirror_controls`) and every page's widgets are seeded from it.
+Streamlit forgets a widget's value when a page without that widget runs, and takes the same key on
+another page for a new widget, so the values live in one plain session-state dict (`state.CONTROLS`,
+see `KeptValues`) and every page's widgets are seeded from it.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ import streamlit as st
 from mirror.config import BUNDLED_MODEL, DEFAULT_PRESET, PARAM_RANGES, PRESETS, Settings
 from mirror.text import redact_url
 from mirror.engine.sampling import ParameterError, SamplingParams
+from mirror.ui import state
 
-CONTROLS_KEY = "mirror_controls"
-PAGE_KEY = "mirror_controls_page"  # the page whose widgets the controls' keys belong to
 # The value at which each parameter does nothing: what a server that lacks it effectively uses.
 NEUTRAL = {"top_k": 0, "repetition_penalty": 1.0, "no_repeat_ngram_size": 0}
 CUSTOM = "Custom"
@@ -25,7 +25,7 @@ LABELS = {"temperature": "Temperature", "top_k": "Top-k", "top_p": "Top-p", "rep
           "no_repeat_ngram_size": "No-repeat n-gram size", "max_new_tokens": "Max new tokens"}
 PRESET_HELP = {
     "Strict": "coherent and predictable: low temperature, tight top-k, strong penalties",
-    "Balanced": "the seed document's recommendation (Table 1): temperature 0.7, top-k 50, top-p 0.95, penalty 1.2",
+    "Balanced": "the middle way: temperature 0.7, top-k 50, top-p 0.95, penalty 1.2",
     "Creative": "surprising and varied: high temperature, wide top-k, light penalty, may wander off",
     CUSTOM: "your own mix",
 }
@@ -38,50 +38,30 @@ def _defaults() -> dict[str, Any]:
     return values
 
 
-def store() -> dict[str, Any]:
-    if CONTROLS_KEY not in st.session_state:
-        st.session_state[CONTROLS_KEY] = _defaults()
-    return st.session_state[CONTROLS_KEY]
-
-
-def _key(name: str, reseed: bool) -> str:
-    """The widget key for a control. On a new page the widget is seeded from the store (Streamlit treats
-    the same key on another page as a new widget and would reset it); on the same page the widget's own
-    value wins, so quick successive changes are never overwritten by an older stored value."""
-    key = f"ctl_{name}"
-    if reseed or key not in st.session_state:
-        st.session_state[key] = store()[name]
-    else:
-        store()[name] = st.session_state[key]
-    return key
+CONTROLS = state.KeptValues(state.CONTROLS, "ctl_", _defaults)
 
 
 def _changed(name: str) -> None:
-    values = store()
-    values[name] = st.session_state[f"ctl_{name}"]
+    CONTROLS.keep(name)
     if name in PRESETS[DEFAULT_PRESET]:
-        values["preset"] = CUSTOM
-        st.session_state["ctl_preset"] = CUSTOM
+        CONTROLS.set("preset", CUSTOM)
 
 
 def _preset_changed() -> None:
-    values = store()
-    values["preset"] = st.session_state["ctl_preset"]
-    for name, value in PRESETS.get(values["preset"], {}).items():
-        values[name] = value
-        st.session_state[f"ctl_{name}"] = value
+    CONTROLS.keep("preset")
+    for name, value in PRESETS.get(CONTROLS.values()["preset"], {}).items():
+        CONTROLS.set(name, value)
 
 
 def model_name() -> str:
     """The model this session uses: the user's choice when the deployment allows it, else the operator's list."""
     settings = Settings.from_env()
-    name = store()["model"]
+    name = CONTROLS.values()["model"]
     return name if settings.allow_any_model or name in settings.models else settings.models[0]
 
 
 def set_model(name: str) -> None:
-    store()["model"] = name
-    st.session_state["ctl_model"] = name
+    CONTROLS.set("model", name)
 
 
 def use_bundled_model() -> None:
@@ -90,11 +70,11 @@ def use_bundled_model() -> None:
 
 def current_params() -> SamplingParams:
     """The sidebar's parameters; the seed is None (a fresh random one per reply) unless fixed."""
-    values = store()
+    values = CONTROLS.values()
     try:
         return SamplingParams(**{n: values[n] for n in SLIDERS}, seed=int(values["seed"]) if values["fix_seed"] else None)
     except ParameterError:  # cannot happen through the sliders; a damaged session falls back to defaults
-        st.session_state.pop(CONTROLS_KEY, None)
+        CONTROLS.forget()
         return SamplingParams()
 
 
@@ -104,40 +84,44 @@ def sidebar(unsupported: Sequence[str] = (), page: str = "") -> SamplingParams:
     `unsupported` names parameters the model's server ignores: their controls are disabled and say so,
     and the returned parameters hold them at their neutral value, so nothing shown is silently ignored.
     """
-    reseed = st.session_state.get(PAGE_KEY) != page
+    reseed = st.session_state.get(state.CONTROLS_PAGE) != page
+
+    def key(name: str) -> str:
+        return CONTROLS.key(name, reseed=reseed)
+
     with st.sidebar:
         st.markdown("### 🪞 Mirror settings")
         settings = Settings.from_env()
         if settings.backend_url:
             st.caption(f"Model: served by the inference server at {redact_url(settings.backend_url)}")
         elif settings.allow_any_model:
-            st.text_input("Model", key=_key("model", reseed), on_change=_changed, args=("model",),
+            st.text_input("Model", key=key("model"), on_change=_changed, args=("model",),
                           help=f"{BUNDLED_MODEL} is bundled and works offline. A Hugging Face id such as gpt2 or "
                                "distilgpt2, or a local folder, also works when available.")
         else:
-            if store()["model"] not in settings.models:
+            if CONTROLS.values()["model"] not in settings.models:
                 set_model(settings.models[0])
-            st.selectbox("Model", settings.models, key=_key("model", reseed), on_change=_changed, args=("model",),
+            st.selectbox("Model", settings.models, key=key("model"), on_change=_changed, args=("model",),
                          help="The models this deployment offers (set by its operator with MIRROR_MODELS; "
                               "MIRROR_ALLOW_ANY_MODEL=1 lets users type any id).")
         options = [*PRESETS, CUSTOM]
-        st.selectbox("Preset", options, key=_key("preset", reseed), on_change=_preset_changed,
+        st.selectbox("Preset", options, key=key("preset"), on_change=_preset_changed,
                      help="; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items()))
         for name in SLIDERS:
             spec = PARAM_RANGES[name]
             cast = int if spec.is_int else float
             off = name in unsupported
-            st.slider(LABELS[name], cast(spec.low), cast(spec.high), step=cast(spec.step), key=_key(name, reseed),
+            st.slider(LABELS[name], cast(spec.low), cast(spec.high), step=cast(spec.step), key=key(name),
                       on_change=_changed, args=(name,), disabled=off,
                       help=spec.help + (f" Not supported by the inference server, so it is not used: "
                                         f"it stays at {NEUTRAL[name]}." if off else ""))
-        st.checkbox("Fix the seed", key=_key("fix_seed", reseed), on_change=_changed, args=("fix_seed",),
+        st.checkbox("Fix the seed", key=key("fix_seed"), on_change=_changed, args=("fix_seed",),
                     help="Off: every reply draws a new random seed (shown under the reply). On: the same seed, "
                          "prompt and settings reproduce a reply exactly.")
-        if store()["fix_seed"]:
-            st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=_key("seed", reseed), on_change=_changed,
+        if CONTROLS.values()["fix_seed"]:
+            st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=key("seed"), on_change=_changed,
                             args=("seed",))
-    st.session_state[PAGE_KEY] = page
+    st.session_state[state.CONTROLS_PAGE] = page
     params = current_params()
     neutral = {name: NEUTRAL[name] for name in unsupported if name in NEUTRAL}
     return params.replace(**neutral) if neutral else params

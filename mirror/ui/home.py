@@ -1,4 +1,4 @@
-"""Widgets of the home page: the model card and the "Ask the mirror" box."""
+"""The home page: what the mirror is, the model card and the "Ask the mirror" box."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from mirror.models import LoadedModel, ModelInfo
 from mirror.services.remote import RemoteModel
 from mirror.engine.sampling import SamplingParams
 from mirror.text import escape_markdown
+from mirror.ui import state
+from mirror.ui.page import frame
+from mirror.ui.pages import CHAT, HOME, link_to
 from mirror.ui.streaming import start_reply, stream_into, summary_line
 
-ANSWER_KEY = "home_last_answer"
 SOURCES = {"remote": "an OpenAI-compatible inference server", "bundled": "bundled with the app, runs offline", "hub": "Hugging Face Hub", "local": "local folder"}
 
 
@@ -51,8 +53,8 @@ def ask_the_mirror(lm: LoadedModel | RemoteModel, params: SamplingParams) -> Non
     st.markdown("#### Ask the mirror")
     question = st.chat_input("Ask the mirror anything…", submit_mode="stop")
     if question is None:
-        if ANSWER_KEY in st.session_state:
-            _show(*st.session_state[ANSWER_KEY])
+        if state.HOME_ANSWER in st.session_state:
+            _show(*st.session_state[state.HOME_ANSWER])
         return
     try:
         check_user_message(question, MAX_MESSAGE_CHARS)
@@ -71,4 +73,17 @@ def ask_the_mirror(lm: LoadedModel | RemoteModel, params: SamplingParams) -> Non
                                result.seed, result.finish_reason, getattr(result, "queued_seconds", 0.0),
                                result.dropped_bytes)
         st.caption(caption)
-    st.session_state[ANSWER_KEY] = (question, result.text, caption)
+    st.session_state[state.HOME_ANSWER] = (question, result.text, caption)
+
+
+def home() -> None:
+    """The home page; a function, not a script, because its script is the entrypoint (`Home.py`)."""
+    lm, params = frame(HOME)
+    st.write(
+        "A small language model you can watch think: chat with it, see how temperature, top-k and top-p "
+        "reshape its choices, and inspect why every token came out. Everything runs on this machine."
+    )
+    link_to(CHAT, "Chat with the mirror")
+    if lm is not None:
+        model_card(lm.info)
+        ask_the_mirror(lm, params)

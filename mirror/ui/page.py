@@ -1,4 +1,4 @@
-"""What every page does first: page config, secrets, the shared sidebar, the model."""
+"""What every page does first: page config, secrets, heading, the model and the shared sidebar."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import streamlit as st
 
 from mirror.models import LoadedModel
 from mirror.engine.sampling import SamplingParams
-from mirror.ui.controls import sidebar
 from mirror.services.remote import RemoteModel
+from mirror.ui.controls import sidebar
 from mirror.ui.loader import API_KEY, get_model
+from mirror.ui.pages import AppPage
 
 
 def apply_secrets() -> None:
@@ -30,13 +31,17 @@ def apply_secrets() -> None:
             os.environ[key] = str(value)
 
 
-def setup_page(title: str, icon: str) -> tuple[LoadedModel | RemoteModel | None, SamplingParams]:
-    st.set_page_config(page_title=f"{title} · Magic Mirror", page_icon=icon, layout="wide")
+def frame(page: AppPage) -> tuple[LoadedModel | RemoteModel | None, SamplingParams]:
+    """What every page draws first: its config and heading, the model, the shared sidebar.
+
+    The model is None when it could not be loaded (the frame says why and offers the bundled one).
+    """
+    st.set_page_config(page_title=page.tab_title, page_icon=page.icon, layout="wide")
     apply_secrets()
-    st.title(f"{icon} {title}")
+    st.title(f"{page.icon} {page.title}")
     lm = get_model()
     # A remote server may not honour every parameter: those sliders are disabled and say why.
-    params = sidebar(unsupported=lm.unsupported if isinstance(lm, RemoteModel) else (), page=title)
+    params = sidebar(unsupported=lm.unsupported if isinstance(lm, RemoteModel) else (), page=page.url_path)
     if isinstance(lm, LoadedModel):
         st.sidebar.caption(load_line(lm))
     return lm, params

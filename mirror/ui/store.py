@@ -7,8 +7,7 @@ import uuid
 import streamlit as st
 
 from mirror.services.store import Store, StoreError, database_url_from_env
-
-SESSION_ID_KEY = "mirror_session_id"
+from mirror.ui import state
 
 
 @st.cache_resource(show_spinner=False)
@@ -26,6 +25,6 @@ def get_store() -> Store | None:
 
 
 def session_id() -> str:
-    if SESSION_ID_KEY not in st.session_state:
-        st.session_state[SESSION_ID_KEY] = uuid.uuid4().hex
-    return st.session_state[SESSION_ID_KEY]
+    if state.SESSION_ID not in st.session_state:
+        st.session_state[state.SESSION_ID] = uuid.uuid4().hex
+    return st.session_state[state.SESSION_ID]
