@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -11,36 +10,33 @@ from mirror.config import MAX_MESSAGE_CHARS
 from mirror.services.conversation import Conversation, EmptyMessage, ReplyInfo, Turn, check_user_message
 from mirror.services.prompts import Message
 from mirror.models import LoadedModel
-from mirror.services.remote import RemoteModel, RemoteStep
+from mirror.services.remote import RemoteModel
 from mirror.engine.sampling import SamplingParams
 from mirror.services.store import StoreError
 from mirror.text import escape_markdown
+from mirror.ui import state
+from mirror.ui.pages import INSPECTOR, switch_to
+from mirror.ui.state import FeedbackKeys, InspectorSource
+from mirror.ui.steps import read_steps, stored_step
 from mirror.ui.store import get_store, session_id
 from mirror.ui.streaming import start_reply, stream_into, summary_line
 
-CONVERSATION_KEY = "mirror_conversation"
-NOTICE_KEY = "chat_notice"
-EDITING_KEY = "chat_editing"
-DRAFT_KEY = "compose_draft"
-INSPECT_KEY = "inspector_source"  # read by the Token Inspector page
-INSPECTOR_PAGE = "pages/3_Token_Inspector.py"
-REPO_ROOT = Path(__file__).resolve().parents[2]
-STEP_ALTERNATIVES = 5  # alternatives kept per token in the history and in exports
 AVATARS = {"user": "🧑", "assistant": "🪞"}
+VIEWS = ("💬 Conversation", "✍️ Compose", "📚 Saved")
 
 
 def conversation() -> Conversation:
-    if CONVERSATION_KEY not in st.session_state:
-        st.session_state[CONVERSATION_KEY] = Conversation()
-    return st.session_state[CONVERSATION_KEY]
+    if state.CONVERSATION not in st.session_state:
+        st.session_state[state.CONVERSATION] = Conversation()
+    return st.session_state[state.CONVERSATION]
 
 
 def _notice(kind: str, text: str, keep: str | None = None) -> None:
-    st.session_state[NOTICE_KEY] = (kind, text, keep)
+    st.session_state[state.CHAT_NOTICE] = (kind, text, keep)
 
 
 def _show_notice() -> None:
-    notice = st.session_state.pop(NOTICE_KEY, None)
+    notice = st.session_state.pop(state.CHAT_NOTICE, None)
     if notice is None:
         return
     kind, text, keep = notice
@@ -54,11 +50,11 @@ def _show_notice() -> None:
 
 def _submitted() -> None:
     try:
-        conversation().add_user(check_user_message(st.session_state.get("chat_box"), MAX_MESSAGE_CHARS))
+        conversation().add_user(check_user_message(st.session_state.get(state.CHAT_BOX), MAX_MESSAGE_CHARS))
     except EmptyMessage as hint:
         _notice("info", str(hint))
     except ValueError as error:
-        _notice("error", str(error), keep=st.session_state.get("chat_box"))
+        _notice("error", str(error), keep=st.session_state.get(state.CHAT_BOX))
 
 
 def _regenerate() -> None:
@@ -67,13 +63,13 @@ def _regenerate() -> None:
 
 def _clear() -> None:
     conversation().clear()
-    st.session_state[EDITING_KEY] = False
+    st.session_state[state.CHAT_EDITING] = False
 
 
 def _save_edit() -> None:
     try:
-        conversation().edit_last_user(check_user_message(st.session_state.get("edit_box"), MAX_MESSAGE_CHARS))
-        st.session_state[EDITING_KEY] = False
+        conversation().edit_last_user(check_user_message(st.session_state.get(state.EDIT_BOX), MAX_MESSAGE_CHARS))
+        st.session_state[state.CHAT_EDITING] = False
     except ValueError as error:  # the text stays in the edit box
         _notice("error" if not isinstance(error, EmptyMessage) else "info", str(error))
 
@@ -83,7 +79,7 @@ def _import(uploaded: Any) -> None:
         _notice("info", "Choose a conversation JSON file first.")
         return
     try:
-        st.session_state[CONVERSATION_KEY] = Conversation.from_json(uploaded.getvalue())
+        st.session_state[state.CONVERSATION] = Conversation.from_json(uploaded.getvalue())
         _notice("success", f"Conversation restored from {uploaded.name}.")
     except ValueError as error:
         _notice("error", f"Could not import {uploaded.name}: {error}")
@@ -95,53 +91,42 @@ def _open_in_inspector(turn_id: str) -> None:
     if turn is None or turn.reply is None:
         return
     index = conv.turns.index(turn)
-    steps = turn.reply.steps
+    steps = read_steps(turn.reply.steps)
     # The inspector scores the reply's own tokens in the context of the prompt it answered, so its raw
     # probabilities are the ones the model gave while writing; the sampler's are passed along.
-    st.session_state[INSPECT_KEY] = {
-        "text": turn.content, "origin": "chat", "token_ids": [s["token_id"] for s in steps if s["token_id"] is not None] or None,
-        "sampler_probs": [s["prob"] for s in steps] or None,
-        "context_messages": [{"role": m.role, "content": m.content} for m in conv.messages(upto=index)],
-        "params": turn.reply.params, "seed": turn.reply.seed, "model": turn.reply.model, "steps": steps,
-    }
-    st.session_state["chat_go_inspect"] = True
+    state.hand_to_inspector(InspectorSource(
+        text=turn.content, origin="chat", token_ids=[s.token_id for s in steps if s.token_id is not None] or None,
+        sampler_probs=[s.prob for s in steps] or None, context_messages=tuple(conv.messages(upto=index)),
+        params=turn.reply.params, seed=turn.reply.seed, model=turn.reply.model, steps=tuple(steps),
+    ))
+    st.session_state[state.CHAT_GO_INSPECT] = True
 
 
 def _send_feedback(turn_id: str, model: str) -> None:
     conv = conversation()
     turn = conv.find(turn_id)
-    score = st.session_state.get(f"fb_{turn_id}")
+    keys = FeedbackKeys.of(turn_id)
+    score = st.session_state.get(keys.score)
     if turn is None or turn.reply is None:
         return
     if score is None:
-        st.session_state[f"fbmsg_{turn_id}"] = ("warning", "Pick thumbs up or down first.")
+        st.session_state[keys.message] = ("warning", "Pick thumbs up or down first.")
         return
     store = get_store()
     if store is None:
-        st.session_state[f"fbmsg_{turn_id}"] = ("error", "Saving is unavailable; your comment is still here.")
+        st.session_state[keys.message] = ("error", "Saving is unavailable; your comment is still here.")
         return
     try:
         store.add_feedback(session_id=session_id(), model=turn.reply.model or model,
                            prompt=conv.prompt_before(turn_id), reply=turn.content, score=int(score),
                            params=turn.reply.params, seed=turn.reply.seed,
-                           comment=(st.session_state.get(f"fbc_{turn_id}") or "").strip() or None)
-        st.session_state[f"fbmsg_{turn_id}"] = ("success", "Thank you: feedback saved.")
+                           comment=(st.session_state.get(keys.comment) or "").strip() or None)
+        st.session_state[keys.message] = ("success", "Thank you: feedback saved.")
     except StoreError as error:
-        st.session_state[f"fbmsg_{turn_id}"] = ("error", f"Feedback not saved: {error}. Your comment is kept.")
+        st.session_state[keys.message] = ("error", f"Feedback not saved: {error}. Your comment is kept.")
 
 
 # --- drawing -------------------------------------------------------------------------------------
-
-
-def _compact_step(step: Any) -> dict[str, Any]:
-    """What a reply keeps of each token (a remote server gives raw probabilities only: the rest is None)."""
-    if isinstance(step, RemoteStep):
-        return {"token_id": None, "token": step.token, "text": step.text, "prob": None, "raw_prob": step.raw_prob,
-                "rank": step.rank, "entropy": None,
-                "alternatives": [[None, token, None, p] for token, p in step.alternatives[:STEP_ALTERNATIVES]]}
-    return {"token_id": step.token_id, "token": step.token, "text": step.text, "prob": step.prob,
-            "raw_prob": step.raw_prob, "rank": step.rank, "entropy": step.entropy,
-            "alternatives": [[a.token_id, a.token, a.prob, a.raw_prob] for a in step.alternatives[:STEP_ALTERNATIVES]]}
 
 
 def _reply_footer(turn: Turn, model: str) -> None:
@@ -155,18 +140,18 @@ def _reply_footer(turn: Turn, model: str) -> None:
     with st.expander("Details: seed and parameters"):
         st.json({"model": info.model, "seed": info.seed, **info.params, "prompt_tokens": info.prompt_tokens,
                  "finish_reason": info.finish_reason, "dropped_bytes": info.dropped_bytes})
-        sampler = [s["prob"] for s in info.steps if s.get("prob") is not None]
+        sampler = [s.prob for s in read_steps(info.steps) if s.prob is not None]
         if sampler:
             st.caption(f"Mean probability of the chosen tokens under the sampler: {sum(sampler) / len(sampler):.2f}")
     row = st.container(horizontal=True)
-    if (REPO_ROOT / INSPECTOR_PAGE).exists():
-        row.button("🔍 Inspect tokens", key=f"inspect_{turn.id}", on_click=_open_in_inspector,
-                   args=(turn.id,), help="Open this reply in the Token Inspector")
+    row.button("🔍 Inspect tokens", key=f"inspect_{turn.id}", on_click=_open_in_inspector,
+               args=(turn.id,), help="Open this reply in the Token Inspector")
+    keys = FeedbackKeys.of(turn.id)
     with row.popover("Rate this reply"):
-        st.feedback("thumbs", key=f"fb_{turn.id}")
-        st.text_input("Comment (optional)", key=f"fbc_{turn.id}", max_chars=2000)
-        st.button("Send feedback", key=f"fbs_{turn.id}", on_click=_send_feedback, args=(turn.id, model))
-    message = st.session_state.get(f"fbmsg_{turn.id}")
+        st.feedback("thumbs", key=keys.score)
+        st.text_input("Comment (optional)", key=keys.comment, max_chars=2000)
+        st.button("Send feedback", key=keys.send, on_click=_send_feedback, args=(turn.id, model))
+    message = st.session_state.get(keys.message)
     if message:
         getattr(st, message[0])(message[1])
 
@@ -187,7 +172,7 @@ def _stream_reply(lm: LoadedModel | RemoteModel, conv: Conversation, params: Sam
 
     def keep(step: Any) -> None:  # the reply lives in the session from the first token on
         turn.content += step.text
-        info.steps.append(_compact_step(step))
+        info.steps.append(stored_step(step))
 
     with st.chat_message("assistant", avatar=AVATARS["assistant"]):
         placeholder = st.empty()
@@ -213,16 +198,16 @@ def _actions(conv: Conversation, model: str) -> None:
     row.button("🔄 Regenerate", on_click=_regenerate, disabled=conv.turns[-1].role != "assistant",
                    help="Drop the last reply and write a new one (a new seed unless the seed is fixed)")
     if row.button("✏️ Edit last message", disabled=conv.last_user_index is None):
-        st.session_state[EDITING_KEY] = True
-        st.session_state["edit_box"] = conv.turns[conv.last_user_index].content
+        st.session_state[state.CHAT_EDITING] = True
+        st.session_state[state.EDIT_BOX] = conv.turns[conv.last_user_index].content
     row.button("🧹 Clear chat", on_click=_clear)
     row.download_button("⬇️ Markdown", conv.to_markdown(model), file_name="magic-mirror-chat.md",
                             mime="text/markdown")
     row.download_button("⬇️ JSON", conv.to_json(model), file_name="magic-mirror-chat.json",
                             mime="application/json", help="Model, parameters, seeds and per-token probabilities")
-    if st.session_state.get(EDITING_KEY) and conv.last_user_index is not None:
+    if st.session_state.get(state.CHAT_EDITING) and conv.last_user_index is not None:
         with st.form("edit_form"):
-            st.text_area("Edit your last message and send it again", key="edit_box", height=120)
+            st.text_area("Edit your last message and send it again", key=state.EDIT_BOX, height=120)
             st.form_submit_button("Send edited message", on_click=_save_edit, type="primary")
 
 
@@ -236,14 +221,14 @@ def _persona(conv: Conversation) -> None:
 
 def _import_box() -> None:
     with st.expander("📂 Import a conversation"):
-        st.file_uploader("A JSON file exported from this page", type=["json"], key="import_file")
-        st.button("Restore conversation", on_click=lambda: _import(st.session_state.get("import_file")))
+        st.file_uploader("A JSON file exported from this page", type=["json"], key=state.IMPORT_FILE)
+        st.button("Restore conversation", on_click=lambda: _import(st.session_state.get(state.IMPORT_FILE)))
 
 
 def conversation_view(lm: LoadedModel | RemoteModel, params: SamplingParams) -> None:
     # First, so that the input exists even when the user stops a streaming reply (a stopped script run
     # never reaches its later lines); Streamlit pins it to the bottom of the page wherever it is called.
-    st.chat_input("Talk to the mirror…", key="chat_box", on_submit=_submitted, submit_mode="stop")
+    st.chat_input("Talk to the mirror…", key=state.CHAT_BOX, on_submit=_submitted, submit_mode="stop")
     conv = conversation()
     _persona(conv)
     _show_notice()
@@ -257,16 +242,16 @@ def conversation_view(lm: LoadedModel | RemoteModel, params: SamplingParams) -> 
         _stream_reply(lm, conv, params)
     _actions(conv, lm.info.name)
     _import_box()
-    if st.session_state.pop("chat_go_inspect", False):
-        st.switch_page(INSPECTOR_PAGE)
+    if st.session_state.pop(state.CHAT_GO_INSPECT, False):
+        switch_to(INSPECTOR)
 
 
 # --- compose and saved work ----------------------------------------------------------------------
 
 
 def _save_draft(lm_name: str) -> None:
-    draft = st.session_state.get(DRAFT_KEY) or {}
-    title, text = st.session_state.get("draft_title", ""), st.session_state.get("draft_text", "")
+    draft = st.session_state.get(state.DRAFT) or {}
+    title, text = st.session_state.get(state.DRAFT_TITLE, ""), st.session_state.get(state.DRAFT_TEXT, "")
     store = get_store()
     if store is None:
         _notice("error", "Saving is unavailable; your text is still in the editor.")
@@ -279,7 +264,7 @@ def _save_draft(lm_name: str) -> None:
             draft["item_id"] = store.save_item(title=title, text=text, prompt=draft.get("prompt", ""),
                                                model=draft.get("model", lm_name), params=draft.get("params"),
                                                seed=draft.get("seed"), session_id=session_id())
-            st.session_state[DRAFT_KEY] = draft
+            st.session_state[state.DRAFT] = draft
             _notice("success", f"Saved “{title.strip()}”.")
     except (StoreError, ValueError) as error:
         _notice("error", f"Not saved: {error}. Your text is still in the editor.")
@@ -293,10 +278,10 @@ def _open_item(item_id: int) -> None:
         _notice("error", str(error))
         return
     if item is not None:
-        st.session_state[DRAFT_KEY] = {"item_id": item.id, "prompt": item.prompt, "model": item.model,
+        st.session_state[state.DRAFT] = {"item_id": item.id, "prompt": item.prompt, "model": item.model,
                                        "params": item.params, "seed": item.seed}
-        st.session_state["draft_title"], st.session_state["draft_text"] = item.title, item.text
-        st.session_state["chat_view"] = "✍️ Compose"
+        st.session_state[state.DRAFT_TITLE], st.session_state[state.DRAFT_TEXT] = item.title, item.text
+        st.session_state[state.CHAT_VIEW] = VIEWS[1]
 
 
 def _delete_item(item_id: int) -> None:
@@ -321,18 +306,18 @@ def compose_view(lm: LoadedModel | RemoteModel, params: SamplingParams) -> None:
             st.info(str(error)) if isinstance(error, EmptyMessage) else st.error(str(error))
             return
         result = stream_into(st.empty(), start_reply(lm, [Message("user", prompt)], params).run)
-        st.session_state[DRAFT_KEY] = {"prompt": prompt, "model": lm.info.name, "seed": result.seed,
+        st.session_state[state.DRAFT] = {"prompt": prompt, "model": lm.info.name, "seed": result.seed,
                                        "params": {k: v for k, v in params.to_dict().items() if k != "seed"}}
-        st.session_state["draft_text"] = result.text
-        st.session_state.setdefault("draft_title", prompt.strip().splitlines()[0][:80])
+        st.session_state[state.DRAFT_TEXT] = result.text
+        st.session_state.setdefault(state.DRAFT_TITLE, prompt.strip().splitlines()[0][:80])
         st.rerun()
-    draft = st.session_state.get(DRAFT_KEY)
+    draft = st.session_state.get(state.DRAFT)
     if draft is None:
         return
     with st.form("draft_form"):
         label = "Editing saved item" if draft.get("item_id") else "Edit before saving"
-        st.text_input("Title", key="draft_title", max_chars=200)
-        st.text_area(label, key="draft_text", height=240)
+        st.text_input("Title", key=state.DRAFT_TITLE, max_chars=200)
+        st.text_area(label, key=state.DRAFT_TEXT, height=240)
         st.caption(f"Written by {draft.get('model')} with seed {draft.get('seed')}.")
         st.form_submit_button("💾 Save", on_click=_save_draft, args=(lm.info.name,), type="primary")
 
@@ -360,11 +345,8 @@ def saved_view() -> None:
             cols[1].button("🗑️ Delete", key=f"del_{item.id}", on_click=_delete_item, args=(item.id,))
 
 
-VIEWS = ("💬 Conversation", "✍️ Compose", "📚 Saved")
-
-
 def chat_page(lm: LoadedModel | RemoteModel, params: SamplingParams) -> None:
-    view = st.segmented_control("View", VIEWS, key="chat_view", default=VIEWS[0], label_visibility="collapsed")
+    view = st.segmented_control("View", VIEWS, key=state.CHAT_VIEW, default=VIEWS[0], label_visibility="collapsed")
     if view == VIEWS[1]:
         compose_view(lm, params)
     elif view == VIEWS[2]:

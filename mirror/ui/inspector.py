@@ -11,7 +11,7 @@ import streamlit as st
 from mirror.services.scoring import TextScore, score_ids
 from mirror.config import MAX_TEXT_CHARS
 from mirror.engine.generation import Generation
-from mirror.services.prompts import Message, build_prompt
+from mirror.services.prompts import context_ids
 from mirror.services.inspector import (
     BUCKETS,
     BUCKET_NAMES,
@@ -27,11 +27,11 @@ from mirror.models import LoadedModel
 from mirror.services.remote import RemoteModel
 from mirror.engine.sampling import SamplingParams
 from mirror.text import visible_whitespace
+from mirror.ui import state
 from mirror.ui.remote_views import remote_inspector
+from mirror.ui.state import InspectorSource
 from mirror.ui.streaming import stream_into
 
-SOURCE_KEY = "inspector_source"  # set by other pages: {"text", "origin", "token_ids"?, "sampler_probs"?, ...}
-CURRENT_KEY = "inspector_current"
 EXAMPLE = ("Mirror, mirror on the wall, who is the fairest of them all? "
            "The mirror answered: <script>alert('boo')</script> is not a name.")
 ORIGINS = {"chat": "a Chat reply", "explorer": "the Parameter Explorer", "fork": "a fork", "paste": "pasted text"}
@@ -42,44 +42,40 @@ def _score(model_name: str, ids: tuple[int, ...], context: tuple[int, ...], _lm:
     return score_ids(_lm, list(ids), context=list(context) or None)
 
 
-def _context_ids(lm: LoadedModel, source: dict[str, Any]) -> list[int]:
+def _context_of(lm: LoadedModel, source: InspectorSource) -> list[int]:
     """The prompt a handed-over text answered, as ids; at most half the window (its newest part)."""
     ids: list[int] = []
-    if source.get("context_ids"):
-        ids = list(source["context_ids"])
-    elif source.get("context_messages"):
-        messages = [Message(m["role"], m["content"]) for m in source["context_messages"]]
-        ids = lm.encode(build_prompt(lm, messages).text)
-    elif source.get("context_text"):
-        ids = lm.encode(source["context_text"])
+    if source.context_ids:
+        ids = list(source.context_ids)
+    elif source.context_messages:
+        ids = context_ids(lm, source.context_messages)
     return ids[-(lm.info.context_length // 2):]
 
 
 def _take_source(lm: LoadedModel) -> None:
     """Adopt text handed over by another page (a chat reply, an explorer output)."""
-    source = st.session_state.pop(SOURCE_KEY, None)
-    if not source:
+    source = state.take_inspector_source()
+    if source is None:
         return
-    ids = list(source.get("token_ids") or lm.encode(source["text"]))
-    st.session_state[CURRENT_KEY] = {
-        "text": source["text"], "ids": ids, "context": _context_ids(lm, source),
-        "sampler_probs": source.get("sampler_probs"), "origin": source.get("origin", "paste"),
-        "seed": source.get("seed"), "params": source.get("params"), "model": source.get("model"),
+    ids = list(source.token_ids or lm.encode(source.text))
+    st.session_state[state.INSPECTOR_CURRENT] = {
+        "text": source.text, "ids": ids, "context": _context_of(lm, source), "sampler_probs": source.sampler_probs,
+        "origin": source.origin, "seed": source.seed, "params": source.params, "model": source.model,
     }
-    st.session_state["insp_text"] = source["text"]
+    st.session_state[state.INSPECTOR_TEXT] = source.text
 
 
 def _inspect_pasted(lm: LoadedModel) -> None:
-    text = st.session_state.get("insp_text", "")
+    text = st.session_state.get(state.INSPECTOR_TEXT, "")
     if not text.strip():
-        st.session_state["insp_notice"] = ("info", "Paste or type a text first: there is nothing to inspect yet.")
-        st.session_state.pop(CURRENT_KEY, None)
+        st.session_state[state.INSPECTOR_NOTICE] = ("info", "Paste or type a text first: there is nothing to inspect yet.")
+        st.session_state.pop(state.INSPECTOR_CURRENT, None)
         return
     if len(text) > MAX_TEXT_CHARS:
-        st.session_state["insp_notice"] = ("error", f"The text has {len(text):,} characters; the inspector takes up "
+        st.session_state[state.INSPECTOR_NOTICE] = ("error", f"The text has {len(text):,} characters; the inspector takes up "
                                                     f"to {MAX_TEXT_CHARS:,}. Shorten it (it is kept in the box).")
         return
-    st.session_state[CURRENT_KEY] = {"text": text, "ids": lm.encode(text), "context": [], "sampler_probs": None,
+    st.session_state[state.INSPECTOR_CURRENT] = {"text": text, "ids": lm.encode(text), "context": [], "sampler_probs": None,
                                      "origin": "paste"}
 
 
@@ -97,7 +93,7 @@ def _alternatives_chart(token: Any) -> alt.Chart:
 def _token_details(lm: LoadedModel, current: dict[str, Any], score: TextScore, params: SamplingParams) -> None:
     tokens = score.tokens
     index = st.selectbox(
-        "Choose a token to explain", range(len(tokens)), key="insp_selected",
+        "Choose a token to explain", range(len(tokens)), key=state.INSPECTOR_SELECTED,
         format_func=lambda i: f"#{tokens[i].index} {visible_whitespace(tokens[i].token)}  (p={tokens[i].prob:.3f})",
     )
     token = tokens[index]
@@ -134,12 +130,12 @@ def _fork(lm: LoadedModel, current: dict[str, Any], index: int, token_id: int, p
     old = current.get("sampler_probs") or []
     # Sampler probabilities: kept for the original prefix, none for the token you chose, new ones after it.
     sampler = [old[i] if i < len(old) else None for i in range(index)] + [None] + probs
-    st.session_state[CURRENT_KEY] = {
+    st.session_state[state.INSPECTOR_CURRENT] = {
         # The box shows whole characters only; the ids keep every token.
         "text": lm.decode_whole(ids)[0], "ids": ids, "context": current["context"], "origin": "fork",
         "sampler_probs": sampler, "seed": result.seed, "params": params.to_dict(), "model": lm.info.name,
     }
-    st.session_state["insp_text_next"] = st.session_state[CURRENT_KEY]["text"]  # the box exists already this run
+    st.session_state[state.INSPECTOR_TEXT_NEXT] = st.session_state[state.INSPECTOR_CURRENT]["text"]
     st.rerun()
 
 
@@ -201,16 +197,16 @@ def inspector_page(lm: LoadedModel | RemoteModel, params: SamplingParams) -> Non
         remote_inspector(lm)
         return
     _take_source(lm)
-    if "insp_text_next" in st.session_state:
-        st.session_state["insp_text"] = st.session_state.pop("insp_text_next")
-    st.session_state.setdefault("insp_text", EXAMPLE)
-    st.text_area("Text to inspect", key="insp_text", height=130,
+    if state.INSPECTOR_TEXT_NEXT in st.session_state:
+        st.session_state[state.INSPECTOR_TEXT] = st.session_state.pop(state.INSPECTOR_TEXT_NEXT)
+    st.session_state.setdefault(state.INSPECTOR_TEXT, EXAMPLE)
+    st.text_area("Text to inspect", key=state.INSPECTOR_TEXT, height=130,
                  help="Paste any text, or open a chat reply here with its 🔍 button.")
     st.button("🔍 Inspect", type="primary", on_click=_inspect_pasted, args=(lm,))
-    notice = st.session_state.pop("insp_notice", None)
+    notice = st.session_state.pop(state.INSPECTOR_NOTICE, None)
     if notice:
         getattr(st, notice[0])(notice[1])
-    current = st.session_state.get(CURRENT_KEY)
+    current = st.session_state.get(state.INSPECTOR_CURRENT)
     if not current:
         st.caption("Every token is scored by the model in one forward pass: its probability, its rank among all "
                    f"{len(lm.tokenizer):,} tokens, the model's uncertainty (entropy) and its surprise.")
@@ -236,7 +232,7 @@ def inspector_page(lm: LoadedModel | RemoteModel, params: SamplingParams) -> Non
     mode = st.radio("Colour by", ["rank", "prob"], horizontal=True, key="insp_mode",
                     format_func=lambda m: "rank bucket (GLTR)" if m == "rank" else "probability")
     st.html(legend_html(mode))
-    st.html(coloured_html(score.tokens, mode, selected=st.session_state.get("insp_selected")))
+    st.html(coloured_html(score.tokens, mode, selected=st.session_state.get(state.INSPECTOR_SELECTED)))
 
     st.subheader("Why this token?")
     _token_details(lm, current, score, params)

@@ -7,42 +7,44 @@ what is missing instead of showing numbers nobody computed.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
 from mirror.services.inspector import legend_html, probability_html
 from mirror.services.remote import BackendError, RemoteModel
 from mirror.text import visible_whitespace
-
-SOURCE_KEY = "inspector_source"
+from mirror.ui import state
+from mirror.ui.steps import ReplyStep
 
 
 def remote_inspector(lm: RemoteModel) -> None:
     st.info(f"The model runs on an inference server ({lm.info.location}). It reports the probability of each token "
             "it writes and its top alternatives, so replies opened from the Chat can be inspected here; scoring "
             "any pasted text needs the model itself and is not available with a server.")
-    source = st.session_state.get(SOURCE_KEY)
-    steps: list[dict[str, Any]] = (source or {}).get("steps") or []
+    source = state.peek_inspector_source()
+    steps = source.steps if source is not None else ()
     if not steps:
         st.caption("Open a reply with its 🔍 button on the Chat page.")
         return
-    tokens = [s.get("token", "") for s in steps]
-    probs = [s.get("raw_prob") for s in steps]
+    tokens = [s.token for s in steps]
+    probs = [s.raw_prob for s in steps]
     st.html(legend_html("prob"))
     st.html(probability_html(tokens, probs))
     known = [p for p in probs if p is not None]
     if known:
         st.metric("Mean probability of the written tokens (raw model)", f"{sum(known) / len(known):.3f}")
-    st.dataframe(pd.DataFrame([{
-        "position": i, "token": visible_whitespace(s.get("token", "")), "probability (raw)": s.get("raw_prob"),
-        "rank": s.get("rank") if s.get("rank") is not None else f"> {len(s.get('alternatives') or [])}",
-        "alternatives": ", ".join(f"{visible_whitespace(a[1])} {a[3]:.3f}" for a in s.get("alternatives") or []
-                                  if a[3] is not None),
-    } for i, s in enumerate(steps)]), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame([_step_row(i, s) for i, s in enumerate(steps)]), hide_index=True, width="stretch")
     st.caption("Not available from a server: the sampler's own probabilities, the entropy over the whole "
                "vocabulary, and ranks beyond the alternatives it returns.")
+
+
+def _step_row(position: int, step: ReplyStep) -> dict[str, object]:
+    return {
+        "position": position, "token": visible_whitespace(step.token), "probability (raw)": step.raw_prob,
+        "rank": step.rank if step.rank is not None else f"> {len(step.alternatives)}",
+        "alternatives": ", ".join(f"{visible_whitespace(a.token)} {a.raw_prob:.3f}" for a in step.alternatives
+                                  if a.raw_prob is not None),
+    }
 
 
 def remote_explorer(lm: RemoteModel) -> None:

@@ -21,6 +21,7 @@ from mirror.ui.explorer.prose import SIDE_BY_SIDE, SIDE_BY_SIDE_METRICS
 from mirror.ui.explorer.settings import (CUSTOM, GREEDY, SETTING_CHOICES, SETTING_HELP, SIDEBAR, custom_controls,
                                          describe, resolve_setting)
 from mirror.ui.pages import INSPECTOR, switch_to
+from mirror.ui.state import InspectorSource
 from mirror.ui.streaming import FINISH_WORDS, stream_into
 
 METRIC_COLUMNS = {
@@ -43,11 +44,11 @@ def _metrics_table(results: list[dict[str, Any]]) -> pd.DataFrame:
 
 def _open_in_inspector(model: str, result: dict[str, Any]) -> None:
     """Hand a side-by-side text to the Token Inspector with the sampler's probabilities it was drawn with."""
-    st.session_state[state.INSPECTOR_SOURCE] = {
-        "text": result["text"], "origin": "explorer", "token_ids": result["token_ids"],
-        "sampler_probs": result.get("sampler_probs"), "context_ids": result["prompt_ids"],
-        "seed": result.get("seed"), "params": result["params"], "model": model,
-    }
+    state.hand_to_inspector(InspectorSource(
+        text=result["text"], origin="explorer", token_ids=result["token_ids"],
+        sampler_probs=result.get("sampler_probs"), context_ids=result["prompt_ids"],
+        seed=result.get("seed"), params=result["params"], model=model,
+    ))
     st.session_state[state.EXPLORER_GO_INSPECT] = True
 
 
