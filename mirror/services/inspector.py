@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from mirror.services.scoring import TextScore, TokenScore
+from mirror.services.scoring import ScoredAlternative, TextScore, TokenScore
 from mirror.text import spreadsheet_safe
 
 # (name, highest rank in the bucket, colour) as in GLTR: green, yellow, red, violet.
@@ -101,11 +101,11 @@ def token_table(score: TextScore, sampler_probs: Sequence[float | None] | None =
     """One row per token: what the CSV download and the tables show."""
     rows = []
     for t in score.tokens:
-        best = t.alternatives[0] if t.alternatives else (None, "", float("nan"))
+        best = t.alternatives[0] if t.alternatives else ScoredAlternative(-1, "", float("nan"))
         row = {"index": t.index, "token": t.token, "token_id": t.token_id, "probability": t.prob,
                "log_probability": t.logprob, "rank": t.rank, "bucket": rank_bucket(t.rank),
-               "entropy_bits": t.entropy, "surprisal_bits": t.surprisal, "top_alternative": best[1],
-               "top_alternative_probability": best[2]}
+               "entropy_bits": t.entropy, "surprisal_bits": t.surprisal, "top_alternative": best.token,
+               "top_alternative_probability": best.prob}
         if sampler_probs is not None:
             row["sampler_probability"] = sampler_probs[t.index] if t.index < len(sampler_probs) else None
         rows.append(row)

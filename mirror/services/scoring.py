@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -22,6 +22,14 @@ TOP_ALTERNATIVES = 10
 DOCUMENT_START_TOKENS = ("<|endoftext|>", "<s>", "<|begin_of_text|>")
 
 
+class ScoredAlternative(NamedTuple):
+    """One of the model's top guesses at a position (a tuple too: exported as [id, token, prob])."""
+
+    token_id: int
+    token: str
+    prob: float
+
+
 @dataclass(frozen=True)
 class TokenScore:
     index: int
@@ -32,7 +40,11 @@ class TokenScore:
     rank: int  # 1 = the model's top choice
     entropy: float  # bits, of the distribution the token was drawn from
     surprisal: float  # bits, -log2 p
-    alternatives: tuple[tuple[int, str, float], ...]  # (id, token, probability), most likely first
+    alternatives: tuple[ScoredAlternative, ...]  # most likely first
+
+    def __post_init__(self) -> None:
+        # Plain (id, token, prob) tuples (e.g. read back from an export) get their names.
+        object.__setattr__(self, "alternatives", tuple(ScoredAlternative(*a) for a in self.alternatives))
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "alternatives": [list(a) for a in self.alternatives]}
@@ -128,7 +140,7 @@ def score_ids(lm: LoadedModel, ids: list[int], top: int = TOP_ALTERNATIVES, wind
         TokenScore(
             index=offset + n, token_id=r["token_id"], token=name_of[r["token_id"]], logprob=r["logprob"],
             prob=math.exp(r["logprob"]), rank=r["rank"], entropy=r["entropy"], surprisal=-r["logprob"] / LOG2,
-            alternatives=tuple((i, name_of[i], p) for i, p in zip(*r["top"])),
+            alternatives=tuple(ScoredAlternative(i, name_of[i], p) for i, p in zip(*r["top"])),
         )
         for n, r in enumerate(rows)
     )

@@ -11,6 +11,7 @@ from mirror.services.conversation import Conversation, EmptyMessage, ReplyInfo, 
 from mirror.services.prompts import Message
 from mirror.models import LoadedModel
 from mirror.services.remote import RemoteModel
+from mirror.engine.request import FinishReason
 from mirror.engine.sampling import SamplingParams
 from mirror.services.store import StoreError
 from mirror.text import escape_markdown
@@ -184,9 +185,9 @@ def _stream_reply(lm: LoadedModel | RemoteModel, conv: Conversation, params: Sam
             info.tokens, info.tokens_per_second = result.new_tokens, result.tokens_per_second
             info.time_to_first_token = result.time_to_first_token
             info.queued_seconds = getattr(result, "queued_seconds", 0.0)  # a remote server does not say
-            info.finish_reason = result.finish_reason if run.finished else "interrupted"
+            info.finish_reason = str(result.finish_reason if run.finished else FinishReason.INTERRUPTED)
             info.dropped_bytes = result.dropped_bytes
-    if info.finish_reason == "error":
+    if info.finish_reason == FinishReason.ERROR:
         _notice("error", f"{run.result().error} The conversation is kept; press Regenerate to try again.")
     st.rerun()  # draw the finished reply with its footer and actions
 

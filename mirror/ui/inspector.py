@@ -111,12 +111,12 @@ def _token_details(lm: LoadedModel, current: dict[str, Any], score: TextScore, p
 
     with st.form("fork_form"):
         st.markdown("**Fork:** what if the model had picked another token here?")
-        choices = [a for a in token.alternatives if a[0] != token.token_id]
+        choices = [a for a in token.alternatives if a.token_id != token.token_id]
         pick = st.selectbox("Alternative", range(len(choices)),
-                            format_func=lambda i: f"{visible_whitespace(choices[i][1])}  (p={choices[i][2]:.3f})")
+                            format_func=lambda i: f"{visible_whitespace(choices[i].token)}  (p={choices[i].prob:.3f})")
         forked = st.form_submit_button("🔀 Continue from here with this token", type="primary")
     if forked and choices:
-        _fork(lm, current, token.index, choices[pick][0], params)
+        _fork(lm, current, token.index, choices[pick].token_id, params)
 
 
 def _fork(lm: LoadedModel, current: dict[str, Any], index: int, token_id: int, params: SamplingParams) -> None:
@@ -246,7 +246,7 @@ def inspector_page(lm: LoadedModel | RemoteModel, params: SamplingParams) -> Non
         st.altair_chart(_surprisal_chart(table), width="stretch")
     st.markdown("**Least confident tokens**")
     st.dataframe(pd.DataFrame([{"position": t.index, "token": visible_whitespace(t.token), "probability": t.prob,
-                                "rank": t.rank, "model expected": visible_whitespace(t.alternatives[0][1])}
+                                "rank": t.rank, "model expected": visible_whitespace(t.alternatives[0].token)}
                                for t in least_confident(score)]), hide_index=True, width="stretch")
     with st.expander("Every token (table)"):
         st.dataframe(table.assign(token=table["token"].map(visible_whitespace)), hide_index=True,
