@@ -10,9 +10,10 @@ text, and under a finished reply a caption "N tokens · X tokens/s · ... · see
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
-from pagekit import APP_IDLE_JS, CHAT_JS, assert_no_exception
+from pagekit import assert_no_exception, expect, expect_chat_ready, expect_idle, expect_shown, is_idle, reply_after
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -33,123 +34,16 @@ PARTIAL_CHARS = 20
 # a busy 2-core machine (0.5-3 tokens/s were seen) a 256-token reply would
 # take minutes, and "Thanks!" after a story request tends to continue the story.
 SHORT_REPLY_TOKENS = 40
+# The slider's value counts once it has held still this long on an idle page.
+SETTLE_MS = 1000
 
-# Streamlit marks the app root with the script's state ("initial", "running",
-# "notRunning", ...) and labels each message's content "Chat message from <name>".
-# The reply is the message's first Markdown block (the caption, the details
-# expander and the buttons follow it); while streaming it ends with a cursor.
-_JS_HELPERS = APP_IDLE_JS + CHAT_JS + """
-const appRunning = () => {
-  const app = document.querySelector("[data-testid='stApp']");
-  return !!app && app.getAttribute("data-test-script-state") === "running";
-};
-const replyText = (m) => {
-  const md = m.querySelector("[data-testid='stChatMessageContent'] [data-testid='stMarkdownContainer']");
-  return md ? md.innerText.replace(/\\s*\\u258c\\s*$/, "") : "";
-};
-const captionText = (m) => {
-  const cs = Array.from(m.querySelectorAll("[data-testid='stCaptionContainer']"));
-  return cs.map((c) => c.innerText).join("\\n");
-};
-const asked = (question) =>
-  Array.from(document.querySelectorAll("[data-testid='stChatMessage']"))
-    .some((m) => isUser(m) && content(m).includes(question));
-const lastAnswer = (question) => {
-  const answers = answersTo(question);
-  return answers.length ? answers[answers.length - 1] : null;
-};
-// One consistent sample of the page: script state and the reply so far.
-const sample = (question) => {
-  const a = lastAnswer(question);
-  return {
-    running: appRunning(),
-    idle: appIdle(),
-    crashed: crashed(),
-    text: a ? replyText(a) : null,
-    caption: a ? captionText(a) : "",
-  };
-};
-"""
+# While a reply streams, its text (the message's first Markdown block) ends with a cursor.
+CURSOR_AT_END = re.compile(r"\s*\u258c\s*\Z")
 
-CHAT_READY = (
-    "() => {"
-    + _JS_HELPERS
-    + """
-  return appIdle() && (crashed() || !!document.querySelector("[data-testid='stChatInputTextArea']"));
-}"""
-)
-
-# Resolves (with a sample) once the reply has at least `minChars` characters
-# while the script still runs, or as soon as the run is over or has crashed.
-TEXT_AT_LEAST = (
-    "([question, minChars]) => {"
-    + _JS_HELPERS
-    + """
-  const s = sample(question);
-  if (s.crashed) return s;
-  // Until the rerun has drawn our message the page is still idle from before.
-  if (!asked(question)) return null;
-  if (s.idle) return s;
-  return s.running && s.text !== null && s.text.length >= minChars ? s : null;
-}"""
-)
-
-# Resolves once the reply is longer than `prevLen` characters, or the run is over.
-TEXT_LONGER_THAN = (
-    "([question, prevLen]) => {"
-    + _JS_HELPERS
-    + """
-  const s = sample(question);
-  if (s.crashed || s.idle) return s;
-  return s.text !== null && s.text.length > prevLen ? s : null;
-}"""
-)
-
-# The reply is finished and redrawn with its caption (the page reruns after streaming).
-REPLY_DONE = (
-    "(question) => {"
-    + _JS_HELPERS
-    + """
-  if (!appIdle()) return null;
-  const s = sample(question);
-  if (s.crashed) return s;
-  return s.text && s.text.trim().length > 0 && s.caption.includes("tokens/s") ? s : null;
-}"""
-)
-
-# After a click on stop the state goes "stopRequested", then "notRunning".
-STOPPED = "() => {" + _JS_HELPERS + " return crashed() || appIdle(); }"
-
-CHAT_INPUT_SHOWN = "() => !!document.querySelector(\"[data-testid='stChatInputTextArea']\")"
-
-SAMPLE = "(question) => {" + _JS_HELPERS + " return sample(question); }"
-
-# The sidebar slider's current value, as its thumb label shows it.
-MAX_NEW_TOKENS = """() => {
-  const sliders = Array.from(document.querySelectorAll("[data-testid='stSlider']"));
-  const s = sliders.find((el) => {
-    const label = el.querySelector("[data-testid='stWidgetLabel']");
-    return !!label && label.innerText.trim() === "Max new tokens";
-  });
-  const thumb = s && s.querySelector("[data-testid='stSliderThumbValue']");
-  return thumb ? Number(thumb.innerText.trim()) : null;
-}"""
-
-
-# The slider's value once the page is idle and the value has not changed for a second.
-SETTLED_MAX_NEW_TOKENS = (
-    "() => {"
-    + f"const v = ({MAX_NEW_TOKENS})(); const ready = ({CHAT_READY})(); const now = Date.now();"
-    + """
-  if (!ready || v === null || v !== window.__maxTokensSeen) {
-    window.__maxTokensSeen = v;
-    window.__maxTokensSince = now;
-    return null;
-  }
-  return now - window.__maxTokensSince >= 1000 ? v : null;
-}"""
-)
-
+# One sample of the page while a reply streams, in one evaluation so that the
+# script's state and the text agree: [state, the Markdown block's innerText].
+SAMPLE = """(md) => [document.querySelector("[data-testid='stApp']").getAttribute("data-test-script-state"),
+  md.innerText]"""
 
 # Streamlit scrolls inside its own containers, so a "full page" screenshot is
 # only the viewport. Grow the viewport to the content first, so that the whole
@@ -160,17 +54,20 @@ CONTENT_HEIGHT = """() => Math.max(window.innerHeight, ...["stMain", "stSidebarC
   .map((el) => el.scrollHeight))"""
 
 
-
 def _open_chat(page, base_url: str) -> None:
     page.goto(f"{base_url}/Chat", wait_until="domcontentloaded")
-    page.wait_for_function(CHAT_READY, timeout=LOAD_TIMEOUT_MS, polling=250)
-    assert_no_exception(page)
+    expect_chat_ready(page, LOAD_TIMEOUT_MS)
 
 
 def _send(page, text: str) -> None:
     box = page.get_by_test_id("stChatInputTextArea")
     box.fill(text)
     box.press("Enter")
+
+
+def _max_new_tokens_slider(page):
+    label = page.get_by_test_id("stWidgetLabel").get_by_text("Max new tokens", exact=True)
+    return page.get_by_test_id("stSidebar").get_by_test_id("stSlider").filter(has=label)
 
 
 def _set_max_new_tokens(page, tokens: int) -> None:
@@ -181,7 +78,7 @@ def _set_max_new_tokens(page, tokens: int) -> None:
     Home and 39 quick ArrowRight presses). So: press, wait until the page is idle
     and the value has held still for a second, and correct until it is right.
     """
-    thumb = page.locator("input[type='range'][aria-label='Max new tokens']")
+    thumb = _max_new_tokens_slider(page).get_by_role("slider", name="Max new tokens")
     thumb.focus()
     thumb.press("Home")  # the minimum, 1
     value = _settled_max_new_tokens(page)
@@ -196,29 +93,77 @@ def _set_max_new_tokens(page, tokens: int) -> None:
 
 
 def _settled_max_new_tokens(page) -> int:
-    value = page.wait_for_function(SETTLED_MAX_NEW_TOKENS, timeout=ANSWER_TIMEOUT_MS, polling=100).json_value()
-    assert_no_exception(page)
-    return value
+    """The slider's value (its thumb label) once the page is idle and the value has held still for a second."""
+    shown = _max_new_tokens_slider(page).get_by_test_id("stSliderThumbValue")
+    deadline = time.monotonic() + ANSWER_TIMEOUT_MS / 1000
+    while True:
+        expect_chat_ready(page, ANSWER_TIMEOUT_MS)
+        expect(shown).to_have_text(re.compile(r"^\s*\d+\s*$"), timeout=ANSWER_TIMEOUT_MS)
+        before = shown.inner_text().strip()
+        page.wait_for_timeout(SETTLE_MS)
+        if is_idle(page) and shown.inner_text().strip() == before:
+            return int(before)
+        assert time.monotonic() < deadline, f"the 'Max new tokens' slider never held still (last {before})"
 
 
-def _wait_sample(page, predicate: str, arg, timeout_ms: int) -> dict:
-    sample = page.wait_for_function(predicate, arg=arg, timeout=timeout_ms, polling=100).json_value()
-    if sample.get("crashed"):
-        assert_no_exception(page)
-    return sample
+def _at_least(chars: int) -> re.Pattern:
+    # At least `chars` characters before the streaming cursor (and the blanks around it).
+    return re.compile(r"^(?:(?!\s*\u258c\s*$)[\s\S]){%d}" % chars)
+
+
+def _reply_text(text: str) -> str:
+    return CURSOR_AT_END.sub("", text)
+
+
+def _markdown(reply):
+    """The reply's text: the first Markdown block of the message (its caption, details and buttons follow)."""
+    return reply.get_by_test_id("stMarkdownContainer").first
+
+
+def _sample(reply) -> dict:
+    state, text = _markdown(reply).evaluate(SAMPLE)
+    return {"running": state == "running", "state": state, "text": _reply_text(text)}
+
+
+def _sample_with_at_least(page, reply, chars: int, timeout_ms: int) -> dict:
+    """A sample taken once the reply shows at least `chars` characters (the test then checks that it still ran)."""
+    try:
+        expect(_markdown(reply)).to_have_text(_at_least(chars), use_inner_text=True, timeout=timeout_ms)
+    except AssertionError:
+        assert_no_exception(page)  # a crash explains the wait best
+        raise
+    return _sample(reply)
+
+
+def _text_of(reply) -> str:
+    md = _markdown(reply)
+    return _reply_text(md.inner_text()) if md.count() else ""
+
+
+def _caption_of(reply) -> str:
+    return "\n".join(reply.get_by_test_id("stCaptionContainer").all_inner_texts())
 
 
 def _screenshot(page, path) -> None:
-    height = min(page.evaluate(CONTENT_HEIGHT), 6000)
-    page.set_viewport_size({"width": page.viewport_size["width"], "height": height})
-    page.wait_for_function(f"() => ({CONTENT_HEIGHT})() <= window.innerHeight", polling=100, timeout=10_000)
+    # A few tries: the layout can still grow once the viewport is taller.
+    for _ in range(3):
+        height = min(page.evaluate(CONTENT_HEIGHT), 6000)
+        if height <= page.viewport_size["height"]:
+            break
+        page.set_viewport_size({"width": page.viewport_size["width"], "height": height})
     page.screenshot(path=str(path), full_page=True)
 
 
-def _reply_done(page, question: str) -> dict:
-    sample = _wait_sample(page, REPLY_DONE, question, ANSWER_TIMEOUT_MS)
-    assert_no_exception(page)
-    return sample
+def _reply_done(page, turn: int, question: str) -> dict:
+    """The reply after chat message `turn` (the user's `question`), finished and redrawn with its caption.
+
+    The page reruns after streaming: the caption comes with the redrawn reply, then the run ends.
+    """
+    reply = reply_after(page, turn, question, ANSWER_TIMEOUT_MS)
+    expect_shown(page, reply.get_by_test_id("stCaptionContainer").filter(has_text="tokens/s"), ANSWER_TIMEOUT_MS)
+    expect_idle(page, ANSWER_TIMEOUT_MS)
+    expect(_markdown(reply)).to_have_text(re.compile(r"\S"), timeout=ANSWER_TIMEOUT_MS)
+    return {"text": _text_of(reply), "caption": _caption_of(reply)}
 
 
 def _squash(text: str) -> str:
@@ -240,15 +185,16 @@ def test_chat_reply_streams_in(streamlit_server, browser_page, artifacts_dir):
 
     # Two samples taken while the script runs: the text is there, then longer.
     # Each sample is one evaluation in the page, so its state and text agree.
-    first = _wait_sample(page, TEXT_AT_LEAST, [QUESTION, 1], FIRST_TEXT_TIMEOUT_MS)
+    reply = reply_after(page, 0, QUESTION, FIRST_TEXT_TIMEOUT_MS)
+    first = _sample_with_at_least(page, reply, 1, FIRST_TEXT_TIMEOUT_MS)
     assert first["running"], f"the reply never showed text while the script ran; the page at the end: {first}"
-    second = _wait_sample(page, TEXT_LONGER_THAN, [QUESTION, len(first["text"])], FIRST_TEXT_TIMEOUT_MS)
+    second = _sample_with_at_least(page, reply, len(first["text"]) + 1, FIRST_TEXT_TIMEOUT_MS)
     assert second["running"] and len(second["text"]) > len(first["text"]), (
         "the reply did not grow while streaming (one final paint?):"
         f" first sample {first!r}, second sample {second!r}"
     )
 
-    done = _reply_done(page, QUESTION)
+    done = _reply_done(page, 0, QUESTION)
     answer = done["text"]
     assert answer.strip(), "the assistant's reply is empty"
     assert "\ufffd" not in answer, f"the reply has U+FFFD (broken decoding): {answer!r}"
@@ -272,39 +218,37 @@ def test_stop_keeps_the_partial_reply(streamlit_server, browser_page, artifacts_
     assert max_new_tokens, "no 'Max new tokens' slider in the sidebar"
     _send(page, STORY_REQUEST)
 
-    streaming = _wait_sample(page, TEXT_AT_LEAST, [STORY_REQUEST, PARTIAL_CHARS], FIRST_TEXT_TIMEOUT_MS)
+    story = reply_after(page, 0, STORY_REQUEST, FIRST_TEXT_TIMEOUT_MS)
+    streaming = _sample_with_at_least(page, story, PARTIAL_CHARS, FIRST_TEXT_TIMEOUT_MS)
     assert streaming["running"], f"the story finished before it could be stopped: {streaming!r}"
     page.get_by_test_id("stChatInputStopButton").click()
-    page.wait_for_function(STOPPED, timeout=ANSWER_TIMEOUT_MS, polling=100)
-    assert_no_exception(page)
+    # After a click on stop the state goes "stopRequested", then "notRunning".
+    expect_idle(page, ANSWER_TIMEOUT_MS)
 
-    stopped = page.evaluate(SAMPLE, STORY_REQUEST)
-    partial = stopped["text"] or ""
-    assert partial.strip(), f"the stopped reply left no text on the page: {stopped!r}"
+    partial = _text_of(story)
+    assert partial.strip(), f"the stopped reply left no text on the page: {partial!r}"
     assert len(partial) >= len(streaming["text"]), (
         f"text vanished when the reply was stopped: before {streaming['text']!r}, after {partial!r}"
     )
 
-    assert page.evaluate(CHAT_INPUT_SHOWN), "after a stop the chat input is gone: the user cannot type"
+    expect(page.get_by_test_id("stChatInputTextArea"),
+           "after a stop the chat input is gone: the user cannot type").to_be_visible(timeout=LOAD_TIMEOUT_MS)
 
     # The next message reruns the page: the stopped reply is redrawn from
     # the session, with its caption, above the new exchange.
     _set_max_new_tokens(page, SHORT_REPLY_TOKENS)
     _send(page, THANKS)
-    thanks = _reply_done(page, THANKS)
+    thanks = _reply_done(page, -2, THANKS)
     assert thanks["text"].strip(), "the reply to the second message is empty"
 
     # The first answer after the story request (the last one is the reply to "Thanks!").
-    first_reply = page.evaluate(
-        "([q]) => {" + _JS_HELPERS + " const a = answersTo(q); return a.length ? {text: replyText(a[0]),"
-        " caption: captionText(a[0])} : null; }",
-        [STORY_REQUEST],
+    first_reply = reply_after(page, 0, STORY_REQUEST, ANSWER_TIMEOUT_MS,
+                              missing="the stopped reply is gone after the next message")
+    kept = _text_of(first_reply)
+    assert _squash(kept).startswith(_squash(partial)), (
+        f"the kept reply differs from what was on screen when stopped: {partial!r} vs {kept!r}"
     )
-    assert first_reply is not None, "the stopped reply is gone after the next message"
-    assert _squash(first_reply["text"]).startswith(_squash(partial)), (
-        f"the kept reply differs from what was on screen when stopped: {partial!r} vs {first_reply['text']!r}"
-    )
-    caption = first_reply["caption"]
+    caption = _caption_of(first_reply)
     assert "stopped" in caption, f"the stopped reply's caption does not say so: {caption!r}"
     assert "tokens/s" in caption and "seed" in caption, f"the stopped reply's caption is incomplete: {caption!r}"
     tokens = _caption_tokens(caption)

@@ -7,7 +7,7 @@ sampler" among them), and the sidebar's "Temperature" slider.
 from __future__ import annotations
 
 import pytest
-from pagekit import APP_IDLE_JS, assert_no_exception
+from pagekit import expect, expect_idle, expect_shown
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -15,82 +15,49 @@ LOAD_TIMEOUT_MS = 120_000  # the first run loads the model
 UPDATE_TIMEOUT_MS = 60_000
 STAGE_CHARTS = 6
 
-_JS_HELPERS = APP_IDLE_JS + """
-const crashed = () => !!document.querySelector("[data-testid='stException']");
-const metric = (label) => {
-  for (const m of document.querySelectorAll("[data-testid='stMetric']")) {
-    const l = m.querySelector("[data-testid='stMetricLabel']");
-    if (l && l.innerText.trim() === label) {
-      const v = m.querySelector("[data-testid='stMetricValue']");
-      return v ? v.innerText.trim() : null;
-    }
-  }
-  return null;
-};
-// Vega draws each chart into a canvas or svg inside its own container.
-const chartsDrawn = () => Array.from(document.querySelectorAll("[data-testid='stVegaLiteChart']"))
-  .filter((c) => c.querySelector("canvas, svg")).length;
-"""
 
-PAGE_READY = (
-    "(charts) => {"
-    + _JS_HELPERS
-    + """
-  return appIdle() && (crashed() || (metric("Entropy, sampler") !== null && chartsDrawn() >= charts));
-}"""
-)
+def _metric_value(page, label: str):
+    name = page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    return page.get_by_test_id("stMetric").filter(has=name).get_by_test_id("stMetricValue")
 
-UPDATED = (
-    "(before) => {"
-    + _JS_HELPERS
-    + """
-  if (!appIdle()) return false;
-  if (crashed()) return true;
-  const now = metric("Entropy, sampler");
-  return now !== null && now !== before;
-}"""
-)
 
-THUMB_IS = """(value) => {
-  const s = Array.from(document.querySelectorAll("[data-testid='stSidebar'] [data-testid='stSlider']"))
-    .find((el) => el.innerText.includes("Temperature"));
-  const thumb = s && s.querySelector("[data-testid='stSliderThumbValue']");
-  return !!thumb && thumb.innerText.trim() === value;
-}"""
-
-SAMPLER_ENTROPY = "() => {" + _JS_HELPERS + "return metric('Entropy, sampler'); }"
-
+def _expect_page_ready(page, timeout_ms: int) -> None:
+    """The run is over, the sampler's entropy is shown and at least six charts are drawn."""
+    expect_shown(page, _metric_value(page, "Entropy, sampler"), timeout_ms)
+    # Vega draws each chart into a canvas or svg inside its own container.
+    drawn = page.get_by_test_id("stVegaLiteChart").filter(has=page.locator("canvas, svg"))
+    expect(drawn.nth(STAGE_CHARTS - 1), f"fewer than {STAGE_CHARTS} charts drawn").to_be_attached(timeout=timeout_ms)
+    expect_idle(page, timeout_ms)
 
 
 def test_explorer_charts_follow_the_temperature_slider(streamlit_server, browser_page, artifacts_dir):
     page = browser_page
     page.goto(f"{streamlit_server}/Parameter_Explorer", wait_until="domcontentloaded")
-    page.wait_for_function(PAGE_READY, arg=STAGE_CHARTS, timeout=LOAD_TIMEOUT_MS, polling=250)
-    assert_no_exception(page)
-    before = page.evaluate(SAMPLER_ENTROPY)
+    _expect_page_ready(page, LOAD_TIMEOUT_MS)
+    entropy = _metric_value(page, "Entropy, sampler")
+    before = entropy.inner_text().strip()
     assert before and before.endswith("bits")
 
-    slider = (page.get_by_test_id("stSidebar").get_by_test_id("stSlider")
-              .filter(has_text="Temperature").first.get_by_role("slider"))
+    temperature = page.get_by_test_id("stSidebar").get_by_test_id("stSlider").filter(has_text="Temperature").first
+    slider = temperature.get_by_role("slider")
     slider.focus()  # a click lands on the track's overlay; the keyboard moves the thumb reliably
     for _ in range(6):  # 0.05 per step: Balanced's 0.7 becomes 1.0
         page.keyboard.press("ArrowRight")
         # At a human pace: six presses within a few milliseconds were seen to lose the move (the sidebar
         # reseeds its sliders from the session on every rerun and the stale value can win the race).
         page.wait_for_timeout(150)
-    page.wait_for_function(THUMB_IS, arg="1.00", timeout=UPDATE_TIMEOUT_MS, polling=250)
+    expect(temperature.get_by_test_id("stSliderThumbValue")).to_have_text("1.00", timeout=UPDATE_TIMEOUT_MS)
 
-    page.wait_for_function(UPDATED, arg=before, timeout=UPDATE_TIMEOUT_MS, polling=250)
-    page.wait_for_function(PAGE_READY, arg=STAGE_CHARTS, timeout=UPDATE_TIMEOUT_MS, polling=250)
-    assert_no_exception(page)
-    after = page.evaluate(SAMPLER_ENTROPY)
+    expect(entropy, "the figures did not follow the slider").not_to_have_text(before, timeout=UPDATE_TIMEOUT_MS)
+    _expect_page_ready(page, UPDATE_TIMEOUT_MS)
+    after = entropy.inner_text().strip()
     assert after != before, f"the figures did not follow the slider ({before} -> {after})"
     assert "Temperature" in page.get_by_test_id("stSidebar").inner_text()
 
     # Streamlit scrolls inside its main section, so a "full page" shot would stop at the viewport:
     # grow the viewport to the content first.
-    height = page.evaluate("() => document.querySelector(\"[data-testid='stMain']\").scrollHeight")
+    height = page.get_by_test_id("stMain").evaluate("(main) => main.scrollHeight")
     page.set_viewport_size({"width": 1280, "height": min(int(height) + 40, 6000)})
-    page.wait_for_function(PAGE_READY, arg=STAGE_CHARTS, timeout=UPDATE_TIMEOUT_MS, polling=250)
+    _expect_page_ready(page, UPDATE_TIMEOUT_MS)
     page.wait_for_timeout(1000)  # let Vega redraw at the new size before the picture
     page.screenshot(path=str(artifacts_dir / "explorer.png"), full_page=True)

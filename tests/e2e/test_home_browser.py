@@ -6,8 +6,10 @@ Contract with Home.py: a model card naming SmolLM2, an "Ask the mirror"
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from pagekit import APP_IDLE_JS, CHAT_JS, assert_no_exception
+from pagekit import expect, expect_idle, expect_shown, reply_after
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -18,60 +20,27 @@ QUESTION = "What is a mirror?"
 LOAD_TIMEOUT_MS = 120_000
 ANSWER_TIMEOUT_MS = 240_000
 
-# Streamlit marks the app root with the script's state ("initial", "running",
-# "notRunning", ...) and labels each message's content "Chat message from <name>".
-_JS_HELPERS = APP_IDLE_JS + CHAT_JS
-
-HOME_READY = (
-    "() => {"
-    + _JS_HELPERS
-    + """
-  return appIdle() && (crashed() || (
-    document.body.innerText.includes("SmolLM2")
-    && !!document.querySelector("[data-testid='stChatInputTextArea']")));
-}"""
-)
-
-ANSWERED = (
-    "(question) => {"
-    + _JS_HELPERS
-    + """
-  if (!appIdle()) return false;
-  if (crashed()) return true;
-  const answers = answersTo(question);
-  return answers.length > 0 && content(answers[answers.length - 1]).trim().length > 0;
-}"""
-)
-
-ANSWER_TEXT = (
-    "(question) => {"
-    + _JS_HELPERS
-    + """
-  const answers = answersTo(question);
-  return answers.length ? content(answers[answers.length - 1]) : null;
-}"""
-)
-
-
 
 def test_home_shows_model_and_answers_a_question(streamlit_server, browser_page, artifacts_dir):
     page = browser_page
     page.goto(f"{streamlit_server}/", wait_until="domcontentloaded")
 
     # The first script run has finished, the model card is there, and so is the chat input.
-    page.wait_for_function(HOME_READY, timeout=LOAD_TIMEOUT_MS, polling=250)
-    assert_no_exception(page)
+    expect_shown(page, page.get_by_test_id("stChatInputTextArea"), LOAD_TIMEOUT_MS)
+    expect(page.get_by_test_id("stApp")).to_contain_text("SmolLM2", use_inner_text=True, timeout=LOAD_TIMEOUT_MS)
+    expect_idle(page, LOAD_TIMEOUT_MS)
 
     page.get_by_test_id("stChatInputTextArea").fill(QUESTION)
     page.get_by_test_id("stChatInputSubmitButton").click()
 
     # Our question appears as a user message, followed by a non-empty
     # assistant message, and the script has finished streaming it.
-    page.wait_for_function(ANSWERED, arg=QUESTION, timeout=ANSWER_TIMEOUT_MS, polling=250)
-    assert_no_exception(page)
+    reply = reply_after(page, 0, QUESTION, ANSWER_TIMEOUT_MS)
+    expect(reply).to_have_text(re.compile(r"\S"), timeout=ANSWER_TIMEOUT_MS)
+    expect_idle(page, ANSWER_TIMEOUT_MS)
 
-    answer = page.evaluate(ANSWER_TEXT, QUESTION)
-    assert answer is not None and answer.strip(), "the assistant's answer is empty"
+    answer = reply.inner_text()
+    assert answer.strip(), "the assistant's answer is empty"
     assert "\ufffd" not in answer, f"the answer has U+FFFD (broken decoding): {answer!r}"
 
     page.screenshot(path=str(artifacts_dir / "home.png"), full_page=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pagekit import IDLE, assert_no_exception
+from pagekit import expect_idle, expect_shown
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -14,16 +14,14 @@ HOSTILE = ('Mirror <img src=x onerror="window.__pwned=1"> and <script>window.__p
 def test_hostile_text_is_scored_and_shown_inert(streamlit_server, browser_page, artifacts_dir):
     page = browser_page
     page.goto(f"{streamlit_server}/Token_Inspector")
-    page.wait_for_function(IDLE, timeout=180_000)
-    page.wait_for_selector("textarea[aria-label='Text to inspect']", timeout=180_000)
-    assert_no_exception(page)
     box = page.locator("textarea[aria-label='Text to inspect']")
+    expect_shown(page, box, 180_000)
+    expect_idle(page, 180_000)
     box.fill(HOSTILE)
     box.press("Tab")  # commit the text area's value
     page.get_by_role("button", name="🔍 Inspect").click()
-    page.wait_for_selector(".mm-text", timeout=180_000)
-    page.wait_for_function(IDLE, timeout=180_000)
-    assert_no_exception(page)
+    expect_shown(page, page.locator(".mm-text").first, 180_000)
+    expect_idle(page, 180_000)
 
     coloured = page.locator(".mm-text").first
     coloured.hover()

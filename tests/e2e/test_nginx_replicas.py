@@ -25,6 +25,7 @@ import http.client
 import importlib.util
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -40,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from pagekit import expect, expect_chat_ready, expect_idle, expect_shown, reply_after
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -63,35 +65,6 @@ QUESTION = "Say hello in five words."
 COOKIE_TRIES = 32
 BURST_MAX_REQUESTS = 200
 BURST_WAVE = 50
-
-CHAT_READY = """() => {
-  const app = document.querySelector("[data-testid='stApp']");
-  const idle = !!app && app.getAttribute("data-test-script-state") === "notRunning";
-  const crashed = !!document.querySelector("[data-testid='stException']");
-  return idle && (crashed || !!document.querySelector("[data-testid='stChatInputTextArea']"));
-}"""
-
-# The assistant's reply to `question` is finished: the script is idle and the
-# message after the user's shows text and its caption ("N tokens · X tokens/s ...").
-REPLY_DONE = """(question) => {
-  const app = document.querySelector("[data-testid='stApp']");
-  if (!app || app.getAttribute("data-test-script-state") !== "notRunning") return null;
-  if (document.querySelector("[data-testid='stException']")) return {crashed: true};
-  const msgs = Array.from(document.querySelectorAll("[data-testid='stChatMessage']"));
-  const text = (m) => {
-    const c = m.querySelector("[data-testid='stChatMessageContent']");
-    return c ? c.innerText : "";
-  };
-  const q = msgs.findIndex((m) => text(m).includes(question));
-  if (q < 0 || q + 1 >= msgs.length) return null;
-  const answer = msgs[q + 1];
-  const md = answer.querySelector("[data-testid='stChatMessageContent'] [data-testid='stMarkdownContainer']");
-  const caption = Array.from(answer.querySelectorAll("[data-testid='stCaptionContainer']"))
-    .map((c) => c.innerText).join("\\n");
-  const reply = md ? md.innerText.trim() : "";
-  return reply && caption.includes("tokens/s") ? {crashed: false, reply, caption} : null;
-}"""
-
 
 def _strict() -> bool:
     """In CI a missing nginx or chromium is a failure, never a silent skip."""
@@ -360,14 +333,18 @@ def test_chat_through_nginx_stays_on_one_replica(nginx_stack, request, artifacts
     affinity = cookies.get(AFFINITY_COOKIE)
     assert affinity, f"the browser has no {AFFINITY_COOKIE} cookie: {cookies}"
 
-    page.wait_for_function(CHAT_READY, timeout=CHAT_READY_TIMEOUT_MS, polling=250)
+    expect_chat_ready(page, CHAT_READY_TIMEOUT_MS)
     box = page.get_by_test_id("stChatInputTextArea")
     box.fill(QUESTION)
     box.press("Enter")
-    done = page.wait_for_function(REPLY_DONE, arg=QUESTION, timeout=FIRST_REPLY_TIMEOUT_MS,
-                                  polling=250).json_value()
-    if done.get("crashed"):
-        pytest.fail(f"the app shows an exception:\n{page.get_by_test_id('stException').first.inner_text()}")
+    # The assistant's reply is finished: the message after the user's shows its caption
+    # ("N tokens · X tokens/s ..."), the run is over, and the reply has text.
+    reply = reply_after(page, 0, QUESTION, FIRST_REPLY_TIMEOUT_MS)
+    expect_shown(page, reply.get_by_test_id("stCaptionContainer").filter(has_text="tokens/s"),
+                 FIRST_REPLY_TIMEOUT_MS)
+    expect_idle(page, FIRST_REPLY_TIMEOUT_MS)
+    expect(reply.get_by_test_id("stMarkdownContainer").first).to_have_text(re.compile(r"\S"),
+                                                                            timeout=FIRST_REPLY_TIMEOUT_MS)
     # Let lazily loaded widgets (the download buttons' code) arrive before the screenshot. The
     # viewport only: a full-page shot resizes the page, and Streamlit redraws columns as blanks.
     try:
@@ -388,7 +365,7 @@ def test_chat_through_nginx_stays_on_one_replica(nginx_stack, request, artifacts
         assert response is not None and response.status == 200, f"reload {i + 1}: {response and response.status}"
         assert response.headers.get(UPSTREAM_HEADER.lower()) == replica, f"reload {i + 1} moved replicas"
         # Each reload is a new Streamlit session: wait until its WebSocket is up and the page ran.
-        page.wait_for_function(CHAT_READY, timeout=CHAT_READY_TIMEOUT_MS, polling=250)
+        expect_chat_ready(page, CHAT_READY_TIMEOUT_MS)
     assert {c["name"]: c["value"] for c in page.context.cookies()}.get(AFFINITY_COOKIE) == affinity
 
     # nginx's own record: every request with this browser's cookie, the WebSockets
