@@ -38,7 +38,7 @@ RUN bash scripts/install.sh --venv /app/.venv --python python3
 
 # The app, owned by root: the app user can read it but not change it.
 COPY . .
-RUN python -m compileall -q Home.py pages mirror
+RUN python -m compileall -q Home.py app_pages mirror
 
 USER mirror
 

@@ -1,8 +1,12 @@
 """Magic Mirror: watch a small language model write. Entry point: `streamlit run Home.py`.
 
-It routes: the navigation menu over the page registry (mirror/ui/pages.py), then the chosen page.
+Every run starts here: the navigation menu over the page registry (mirror/ui/pages.py), the frame
+every page shares (page config, heading, the model, the sidebar), then the chosen page.
 """
 
 from mirror.ui.navigation import navigation
+from mirror.ui.page import frame
 
-navigation().run()
+page, entry = navigation()
+frame(entry)
+page.run()

@@ -2,7 +2,7 @@
 
 Layers, bottom up: `mirror.config` and `mirror.text` (leaves) < `mirror.engine` < `mirror.models` <
 `mirror.services` < `mirror.ui` and `mirror.cli`. A module imports only from lower layers and its own
-package; `mirror.ui` is imported only by the pages (`Home.py`, `pages/`). Read from the source (AST),
+package; `mirror.ui` is imported only by the pages (`Home.py`, `app_pages/`). Read from the source (AST),
 so function-local and TYPE_CHECKING imports count too.
 """
 
@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = {"config": 0, "text": 0, "engine": 1, "models": 2, "services": 3, "ui": 4, "cli": 4, "__main__": 5}
-PAGES = [ROOT / "Home.py", *sorted((ROOT / "pages").glob("*.py"))]
+PAGES = [ROOT / "Home.py", *sorted((ROOT / "app_pages").glob("*.py"))]
 # Private names of third-party objects that have no public way in; each says why.
 THIRD_PARTY_PRIVATE = {
     ("mirror/models/llamacpp.py", "_ctx"): "llama-cpp-python: one context with several KV sequences has no public API",

@@ -1,8 +1,8 @@
 """The shared sidebar: model choice and decoding parameters, kept when the user switches pages.
 
-Streamlit forgets a widget's value when a page without that widget runs, and takes the same key on
-another page for a new widget, so the values live in one plain session-state dict (`state.CONTROLS`,
-see `KeptValues`) and every page's widgets are seeded from it.
+The entrypoint draws it on every page, so its widgets live across page switches. The values are also
+kept in one plain session-state dict (`state.CONTROLS`, see `KeptValues`): presets and the model
+choice change them from callbacks, and a widget Streamlit forgot is seeded from them again.
 """
 
 from __future__ import annotations
@@ -78,16 +78,14 @@ def current_params() -> SamplingParams:
         return SamplingParams()
 
 
-def sidebar(unsupported: Sequence[str] = (), page: str = "") -> SamplingParams:
+def sidebar(unsupported: Sequence[str] = ()) -> SamplingParams:
     """Draw the shared controls in the sidebar and return the parameters they set.
 
     `unsupported` names parameters the model's server ignores: their controls are disabled and say so,
     and the returned parameters hold them at their neutral value, so nothing shown is silently ignored.
     """
-    reseed = st.session_state.get(state.CONTROLS_PAGE) != page
-
-    def key(name: str) -> str:
-        return CONTROLS.key(name, reseed=reseed)
+    # The entrypoint draws the sidebar on every page, so its widgets live on across page switches.
+    key = CONTROLS.key
 
     with st.sidebar:
         st.markdown("### 🪞 Mirror settings")
@@ -121,7 +119,6 @@ def sidebar(unsupported: Sequence[str] = (), page: str = "") -> SamplingParams:
         if CONTROLS.values()["fix_seed"]:
             st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=key("seed"), on_change=_changed,
                             args=("seed",))
-    st.session_state[state.CONTROLS_PAGE] = page
     params = current_params()
     neutral = {name: NEUTRAL[name] for name in unsupported if name in NEUTRAL}
     return params.replace(**neutral) if neutral else params

@@ -12,8 +12,8 @@ from mirror.services.remote import RemoteModel
 from mirror.engine.sampling import SamplingParams
 from mirror.text import escape_markdown
 from mirror.ui import state
-from mirror.ui.page import frame
-from mirror.ui.pages import CHAT, HOME, link_to
+from mirror.ui.page import current_frame
+from mirror.ui.pages import CHAT, link_to
 from mirror.ui.streaming import start_reply, stream_into, summary_line
 
 SOURCES = {"remote": "an OpenAI-compatible inference server", "bundled": "bundled with the app, runs offline", "hub": "Hugging Face Hub", "local": "local folder"}
@@ -76,9 +76,9 @@ def ask_the_mirror(lm: LoadedModel | RemoteModel, params: SamplingParams) -> Non
     st.session_state[state.HOME_ANSWER] = (question, result.text, caption)
 
 
-def home() -> None:
-    """The home page; a function, not a script, because its script is the entrypoint (`Home.py`)."""
-    lm, params = frame(HOME)
+def home_page() -> None:
+    """The home page: a welcome, the model card and one question to ask."""
+    lm, params = current_frame()
     st.write(
         "A small language model you can watch think: chat with it, see how temperature, top-k and top-p "
         "reshape its choices, and inspect why every token came out. Everything runs on this machine."

@@ -11,6 +11,7 @@ from mirror.engine.sampling import SamplingParams
 from mirror.services.remote import RemoteModel
 from mirror.ui.controls import sidebar
 from mirror.ui.loader import API_KEY, get_model
+from mirror.ui import state
 from mirror.ui.pages import AppPage
 
 
@@ -31,20 +32,30 @@ def apply_secrets() -> None:
             os.environ[key] = str(value)
 
 
-def frame(page: AppPage) -> tuple[LoadedModel | RemoteModel | None, SamplingParams]:
-    """What every page draws first: its config and heading, the model, the shared sidebar.
+Frame = tuple[LoadedModel | RemoteModel | None, SamplingParams]
+
+
+def frame(page: AppPage) -> Frame:
+    """What the entrypoint draws around every page: its config and heading, the model, the shared sidebar.
 
     The model is None when it could not be loaded (the frame says why and offers the bundled one).
+    The page then reads both with `current_frame()`.
     """
     st.set_page_config(page_title=page.tab_title, page_icon=page.icon, layout="wide")
     apply_secrets()
     st.title(f"{page.icon} {page.title}")
     lm = get_model()
     # A remote server may not honour every parameter: those sliders are disabled and say why.
-    params = sidebar(unsupported=lm.unsupported if isinstance(lm, RemoteModel) else (), page=page.url_path)
+    params = sidebar(unsupported=lm.unsupported if isinstance(lm, RemoteModel) else ())
     if isinstance(lm, LoadedModel):
         st.sidebar.caption(load_line(lm))
+    st.session_state[state.FRAME] = (lm, params)
     return lm, params
+
+
+def current_frame() -> Frame:
+    """The model and parameters the entrypoint's `frame` set up for this run's page."""
+    return st.session_state[state.FRAME]
 
 
 def load_line(lm: LoadedModel) -> str:

@@ -1,8 +1,8 @@
 """The app's pages, listed once: the navigation menu, links and page switches are built from this.
 
-URLs are the page scripts' names as Streamlit has always derived them (/Chat, ...): the same whether
-Streamlit runs `st.navigation` or, as it does while a `pages/` folder sits beside the entrypoint and no
-`st.navigation` call has run yet in the process (and in every AppTest run), reads that folder itself.
+The page scripts live in `app_pages/`, not `pages/`: Streamlit would route a `pages/` folder itself
+until the first `st.navigation` call of the process, so a fresh server would show another menu. URLs
+stay the names Streamlit derives from the scripts (/Chat, ...), the ones links and bookmarks know.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ class AppPage:
         return self.title if self.title == APP_NAME else f"{self.title} · {APP_NAME}"
 
 
-HOME = AppPage(APP_NAME, "🪞", "Home.py", "Home", label="Home")  # the entrypoint: its body is `home.home`
-CHAT = AppPage("Chat", "💬", "pages/1_Chat.py", "Chat")
-EXPLORER = AppPage("Parameter Explorer", "🎛️", "pages/2_Parameter_Explorer.py", "Parameter_Explorer")
-INSPECTOR = AppPage("Token Inspector", "🔍", "pages/3_Token_Inspector.py", "Token_Inspector")
+HOME = AppPage(APP_NAME, "🪞", "app_pages/0_Home.py", "Home", label="Home")  # also served at /
+CHAT = AppPage("Chat", "💬", "app_pages/1_Chat.py", "Chat")
+EXPLORER = AppPage("Parameter Explorer", "🎛️", "app_pages/2_Parameter_Explorer.py", "Parameter_Explorer")
+INSPECTOR = AppPage("Token Inspector", "🔍", "app_pages/3_Token_Inspector.py", "Token_Inspector")
 PAGES = (HOME, CHAT, EXPLORER, INSPECTOR)
 
 

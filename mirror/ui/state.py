@@ -18,8 +18,8 @@ from mirror.ui.steps import ReplyStep
 
 # --- every page ---------------------------------------------------------------------------------------
 CONTROLS = "mirror_controls"  # the sidebar's values (see KeptValues)
-CONTROLS_PAGE = "mirror_controls_page"  # the page whose widgets the sidebar's keys belong to
 SESSION_ID = "mirror_session_id"
+FRAME = "mirror_frame"  # this run's model and parameters, set by the entrypoint for the page it runs
 
 # --- home ---------------------------------------------------------------------------------------------
 HOME_ANSWER = "home_last_answer"  # (question, answer, caption) of the last "Ask the mirror"
@@ -128,12 +128,12 @@ class KeptValues:
     def widget_key(self, name: str) -> str:
         return f"{self.prefix}{name}"
 
-    def key(self, name: str, default: Any = None, reseed: bool = False) -> str:
-        """The widget key for `name`, seeded from the kept value when Streamlit forgot the widget or when
-        `reseed` (a widget drawn by another page is a new widget to Streamlit). Otherwise the widget's own
-        value wins, so quick successive changes never get an older kept value back."""
+    def key(self, name: str, default: Any = None) -> str:
+        """The widget key for `name`, seeded from the kept value when Streamlit forgot the widget.
+        Otherwise the widget's own value wins, so quick successive changes never get an older kept
+        value back."""
         key, kept = self.widget_key(name), self.values()
-        if reseed or key not in st.session_state:
+        if key not in st.session_state:
             st.session_state[key] = kept.get(name, default)
         else:
             kept[name] = st.session_state[key]

@@ -6,7 +6,8 @@ import pytest
 
 from mirror.services.conversation import Conversation
 
-CHAT = "pages/1_Chat.py"
+CHAT = "app_pages/1_Chat.py"
+HOME_PAGE = "app_pages/0_Home.py"
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ def test_history_survives_reruns_and_page_switches(chat):
     before = bubbles(chat)
     chat.run()
     assert bubbles(chat) == before
-    chat.switch_page("Home.py").run()
+    chat.switch_page(HOME_PAGE).run()
     chat.switch_page(CHAT).run()
     assert bubbles(chat) == before
     send(chat, "What word?")
@@ -52,7 +53,7 @@ def test_history_survives_reruns_and_page_switches(chat):
 def test_parameters_survive_a_page_switch(chat):
     chat.slider(key="ctl_temperature").set_value(1.3).run()
     assert chat.selectbox(key="ctl_preset").value == "Custom"
-    chat.switch_page("Home.py").run()
+    chat.switch_page(HOME_PAGE).run()
     assert chat.slider(key="ctl_temperature").value == 1.3
     chat.switch_page(CHAT).run()
     assert chat.slider(key="ctl_temperature").value == 1.3

@@ -14,7 +14,7 @@ from mirror.text import escape_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "Home.py")
-PAGE = "pages/2_Parameter_Explorer.py"
+PAGE = "app_pages/2_Parameter_Explorer.py"
 TIMEOUT = 180
 TOKENS = 8  # short texts keep the suite fast
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-PAGE = "pages/3_Token_Inspector.py"
+PAGE = "app_pages/3_Token_Inspector.py"
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_fork_continues_from_an_alternative(insp, bundled):
 
 
 def test_a_chat_reply_opens_with_its_own_probabilities(insp, bundled):
-    insp.switch_page("pages/1_Chat.py").run()
+    insp.switch_page("app_pages/1_Chat.py").run()
     insp.chat_input(key="chat_box").set_value("Name a colour.").run()
     turn = insp.session_state["mirror_conversation"].turns[1]
     insp.button(key=f"inspect_{turn.id}").click().run()

@@ -1,8 +1,8 @@
 """The page registry: every page's script exists, and its URL is the one Streamlit derives from the script.
 
-While a `pages/` folder sits beside the entrypoint, Streamlit itself routes from the folder until the
-first `st.navigation` call in the process (and in every AppTest run), so the registry's URLs must be
-the ones it derives from the file names, or a link would open another page in that mode.
+The URLs are the ones Streamlit derived from the file names when the pages were a `pages/` folder, so
+old links and bookmarks still open the same pages. There is no `pages/` folder any more: Streamlit
+would route it itself until the first `st.navigation` call of a process.
 """
 
 from pathlib import Path
@@ -22,7 +22,8 @@ def test_every_page_script_exists_and_keeps_its_url():
         assert page_icon_and_name(script)[1] == page.url_path, page
 
 
-def test_the_home_page_is_the_entrypoint_and_every_other_page_is_in_pages():
-    assert HOME.script == "Home.py"
-    assert sorted(p.script for p in PAGES if p is not HOME) == sorted(
-        f"pages/{f.name}" for f in (ROOT / "pages").glob("*.py"))
+def test_every_page_is_in_app_pages_and_home_is_the_default():
+    assert PAGES[0] is HOME
+    assert sorted(p.script for p in PAGES) == sorted(
+        f"app_pages/{f.name}" for f in (ROOT / "app_pages").glob("*.py"))
+    assert not (ROOT / "pages").exists(), "a pages/ folder would route itself until st.navigation runs"

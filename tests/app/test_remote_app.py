@@ -12,7 +12,7 @@ HOME = str(ROOT / "Home.py")
 TIMEOUT = 60
 
 
-def app_for(server, monkeypatch, tmp_path, page="pages/1_Chat.py"):
+def app_for(server, monkeypatch, tmp_path, page="app_pages/1_Chat.py"):
     monkeypatch.setenv("MIRROR_BACKEND_URL", server.url)
     monkeypatch.setenv("MIRROR_DATABASE_URL", f"sqlite:///{tmp_path / 'm.sqlite3'}")
     at = AppTest.from_file(HOME, default_timeout=TIMEOUT)

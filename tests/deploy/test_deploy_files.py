@@ -299,7 +299,7 @@ def test_dockerignore_keeps_local_state_out_and_the_app_in(dockerfile: list[Inst
                  "mirror/__pycache__/models.cpython-311.pyc", "mirror/ui/__pycache__/page.cpython-311.pyc",
                  "data/mirror.sqlite3", ".streamlit/secrets.toml"):
         assert _ignored(path, rules), f"{path} would be sent to the Docker build"
-    needed = ["Home.py", "pages/1_Chat.py", "mirror/models/loaders.py", "mirror/ui/page.py", ".streamlit/config.toml",
+    needed = ["Home.py", "app_pages/1_Chat.py", "mirror/models/loaders.py", "mirror/ui/page.py", ".streamlit/config.toml",
               "requirements.txt", "scripts/install.sh", "scripts/warm-cache.sh"]
     needed += [w for i in dockerfile if i.cmd in {"COPY", "ADD"} for w in i.words()[:-1]
                if not w.startswith("--") and w != "."]

@@ -1,9 +1,8 @@
 """Parameter Explorer: what temperature, top-k, top-p and the penalties do to the next-token distribution."""
 
 from mirror.ui.explorer import explorer_page
-from mirror.ui.page import frame
-from mirror.ui.pages import EXPLORER
+from mirror.ui.page import current_frame
 
-lm, params = frame(EXPLORER)
+lm, params = current_frame()
 if lm is not None:
     explorer_page(lm, params)

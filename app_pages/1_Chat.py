@@ -1,9 +1,8 @@
 """Chat: a streaming conversation with the mirror, with feedback, export and saved work."""
 
 from mirror.ui.chat import chat_page
-from mirror.ui.page import frame
-from mirror.ui.pages import CHAT
+from mirror.ui.page import current_frame
 
-lm, params = frame(CHAT)
+lm, params = current_frame()
 if lm is not None:
     chat_page(lm, params)

@@ -1,9 +1,8 @@
 """Token Inspector: why each token came out, coloured by rank or probability, with alternatives and forks."""
 
 from mirror.ui.inspector import inspector_page
-from mirror.ui.page import frame
-from mirror.ui.pages import INSPECTOR
+from mirror.ui.page import current_frame
 
-lm, params = frame(INSPECTOR)
+lm, params = current_frame()
 if lm is not None:
     inspector_page(lm, params)
