@@ -1,6 +1,6 @@
 """The Chat page in a real browser: replies stream in, and the stop button keeps a partial reply.
 
-Contract with pages/1_Chat.py (mirror/ui/chat.py): a `st.chat_input` with
+Contract with app_pages/1_Chat.py (mirror/ui/chat.py): a `st.chat_input` with
 submit_mode="stop" (its submit button becomes a stop button while a reply
 streams), each turn in a `st.chat_message` whose first Markdown block is the
 text, and under a finished reply a caption "N tokens · X tokens/s · ... · seed S
