@@ -19,6 +19,7 @@ from mirror.ui import state
 from mirror.ui.pages import INSPECTOR, switch_to
 from mirror.ui.state import FeedbackKeys, InspectorSource
 from mirror.ui.steps import read_steps, stored_step
+from mirror.ui.identity import current_person
 from mirror.ui.store import get_store, session_id
 from mirror.ui.streaming import start_reply, stream_into, summary_line
 
@@ -118,7 +119,7 @@ def _send_feedback(turn_id: str, model: str) -> None:
         st.session_state[keys.message] = ("error", "Saving is unavailable; your comment is still here.")
         return
     try:
-        store.add_feedback(session_id=session_id(), model=turn.reply.model or model,
+        store.add_feedback(owner=current_person(), session_id=session_id(), model=turn.reply.model or model,
                            prompt=conv.prompt_before(turn_id), reply=turn.content, score=int(score),
                            params=turn.reply.params, seed=turn.reply.seed,
                            comment=(st.session_state.get(keys.comment) or "").strip() or None)
@@ -259,10 +260,10 @@ def _save_draft(lm_name: str) -> None:
         return
     try:
         if draft.get("item_id"):
-            store.update_item(draft["item_id"], title=title, text=text)
+            store.update_item(draft["item_id"], owner=current_person(), title=title, text=text)
             _notice("success", f"Updated “{title.strip()}”.")
         else:
-            draft["item_id"] = store.save_item(title=title, text=text, prompt=draft.get("prompt", ""),
+            draft["item_id"] = store.save_item(owner=current_person(), title=title, text=text, prompt=draft.get("prompt", ""),
                                                model=draft.get("model", lm_name), params=draft.get("params"),
                                                seed=draft.get("seed"), session_id=session_id())
             st.session_state[state.DRAFT] = draft
@@ -274,7 +275,7 @@ def _save_draft(lm_name: str) -> None:
 def _open_item(item_id: int) -> None:
     store = get_store()
     try:
-        item = store.get_item(item_id) if store else None
+        item = store.get_item(item_id, owner=current_person()) if store else None
     except StoreError as error:
         _notice("error", str(error))
         return
@@ -289,7 +290,7 @@ def _delete_item(item_id: int) -> None:
     store = get_store()
     try:
         if store:
-            store.delete_item(item_id)
+            store.delete_item(item_id, owner=current_person())
             _notice("success", "Deleted.")
     except StoreError as error:
         _notice("error", str(error))
@@ -329,14 +330,17 @@ def saved_view() -> None:
     if store is None:
         return
     try:
-        items = store.list_items()
+        items = store.list_items(owner=current_person())
     except StoreError as error:
         st.error(str(error))
         return
     if not items:
         st.caption("Nothing saved yet: write something in Compose and save it.")
         return
-    st.download_button("⬇️ Export all as CSV", store.items_csv(), file_name="magic-mirror-saved.csv", mime="text/csv")
+    st.caption("Only you see these: they belong to this browser (its link keeps them; anyone you give the "
+               "whole link to could see them too).")
+    st.download_button("⬇️ Export mine as CSV", store.items_csv(owner=current_person()),
+                       file_name="magic-mirror-saved.csv", mime="text/csv")
     for item in items:
         with st.expander(f"{item.title} · {item.created_at[:16].replace('T', ' ')} UTC"):
             st.markdown(escape_markdown(item.text))

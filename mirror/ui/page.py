@@ -12,6 +12,7 @@ from mirror.services.remote import RemoteModel
 from mirror.ui.controls import sidebar
 from mirror.ui.loader import API_KEY, get_model
 from mirror.ui import state
+from mirror.ui.identity import keep_identity
 from mirror.ui.pages import AppPage
 
 
@@ -43,6 +44,7 @@ def frame(page: AppPage) -> Frame:
     """
     st.set_page_config(page_title=page.tab_title, page_icon=page.icon, layout="wide")
     apply_secrets()
+    keep_identity()
     st.title(f"{page.icon} {page.title}")
     lm = get_model()
     # A remote server may not honour every parameter: those sliders are disabled and say why.

@@ -19,6 +19,7 @@ from mirror.ui.steps import ReplyStep
 # --- every page ---------------------------------------------------------------------------------------
 CONTROLS = "mirror_controls"  # the sidebar's values (see KeptValues)
 SESSION_ID = "mirror_session_id"
+PERSON = "mirror_person"  # this visitor's person id (mirror.ui.identity), the owner of what they save
 FRAME = "mirror_frame"  # this run's model and parameters, set by the entrypoint for the page it runs
 
 # --- home ---------------------------------------------------------------------------------------------

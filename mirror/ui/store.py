@@ -15,12 +15,13 @@ def _open_store(url: str) -> Store:
     return Store(url)
 
 
-def get_store() -> Store | None:
-    """The store, or None with a visible error (the page keeps working without saving)."""
+def get_store(quiet: bool = False) -> Store | None:
+    """The store, or None with a visible error unless `quiet` (the page keeps working without saving)."""
     try:
         return _open_store(database_url_from_env())
     except StoreError as error:
-        st.error(f"Saving is unavailable: {error}")
+        if not quiet:
+            st.error(f"Saving is unavailable: {error}")
         return None
 
 

@@ -131,12 +131,13 @@ def test_feedback_with_comment_is_stored(chat):
     from mirror.services.store import Store
 
     send(chat, "Give me a compliment.")
+    me = chat.session_state["mirror_person"]  # the owner of what this visitor saves
     turn_id = chat.session_state["mirror_conversation"].turns[1].id
     chat.feedback(key=f"fb_{turn_id}").set_value(1)
     chat.text_input(key=f"fbc_{turn_id}").set_value("lovely")
     chat.button(key=f"fbs_{turn_id}").click().run()
     assert any("feedback saved" in s.value for s in chat.success)
-    saved = Store().list_feedback()
+    saved = Store().list_feedback(owner=me)
     assert len(saved) == 1
     record = saved[0]
     assert (record.score, record.comment, record.prompt) == (1, "lovely", "Give me a compliment.")
@@ -157,7 +158,8 @@ def test_compose_edit_save_reopen_delete_and_csv(chat):
     chat.text_area(key="draft_text").set_value("Rain on the glass,\nthe mirror listens.")
     next(b for b in chat.button if "Save" in b.label).click().run()
     assert any("Saved" in s.value for s in chat.success)
-    items = Store().list_items()
+    me = chat.session_state["mirror_person"]  # the owner of what this visitor saves
+    items = Store().list_items(owner=me)
     assert [(i.title, i.text) for i in items] == [("Rain poem", "Rain on the glass,\nthe mirror listens.")]
     assert items[0].prompt == "Write a two-line poem about rain." and items[0].seed is not None
 
@@ -167,11 +169,11 @@ def test_compose_edit_save_reopen_delete_and_csv(chat):
     assert chat.text_input(key="draft_title").value == "Rain poem"
     chat.text_area(key="draft_text").set_value("Rain on the glass.")
     next(b for b in chat.button if "Save" in b.label).click().run()
-    assert Store().get_item(items[0].id).text == "Rain on the glass."
-    assert "Rain poem" in Store().items_csv()
+    assert Store().get_item(items[0].id, owner=me).text == "Rain on the glass."
+    assert "Rain poem" in Store().items_csv(owner=me)
     chat.segmented_control(key="chat_view").set_value("📚 Saved").run()
     chat.button(key=f"del_{items[0].id}").click().run()
-    assert Store().list_items() == []
+    assert Store().list_items(owner=me) == []
 
 
 def test_conversation_json_round_trip_is_pure():

@@ -105,6 +105,14 @@ def one_at_a_time_server():
         yield base_url
 
 
+@pytest.fixture(scope="module")
+def own_database_server(tmp_path_factory):
+    """The app on a database of its own (a test then knows exactly what is saved in it)."""
+    database = tmp_path_factory.mktemp("own-database") / "mirror.sqlite3"
+    with serve_app("streamlit-own-database.log", MIRROR_DATABASE_URL=f"sqlite:///{database}") as base_url:
+        yield base_url
+
+
 @contextlib.contextmanager
 def serve_app(log_name: str, **extra_env: str):
     """Run `streamlit run Home.py` on a free port until the block ends; yield its base URL."""

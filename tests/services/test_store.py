@@ -22,12 +22,13 @@ from typing import Any
 
 import pytest
 
-from mirror.services.store import (SCHEMA_VERSION, Feedback, SavedItem, Store, StoreError, backends,
+from mirror.services.store import (SCHEMA_VERSION, UNKNOWN_OWNER, Feedback, SavedItem, Store, StoreError, backends,
                                    database_url_from_env, migrations)
 from tests.postgres import PASSWORD, PostgresServer, free_port, skip_or_fail, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SQLITE = "sqlite:///"
+OWNER = "p-test-owner"  # every row these tests write belongs to one person
 
 
 @pytest.fixture(scope="session")
@@ -118,63 +119,63 @@ def _item(**overrides) -> dict:
 
 def test_feedback_round_trip_newest_first(store: Store):
     first = store.add_feedback(session_id="s1", model="m", prompt="user: hi", reply="Hello!",
-                               params={"temperature": 0.7, "stop": ["\n"]}, seed=7, score=1, comment="nice")
-    second = store.add_feedback(session_id="s2", model="m2", prompt="user: 2+2?", reply="5", score=0)
+                               params={"temperature": 0.7, "stop": ["\n"]}, seed=7, score=1, comment="nice", owner=OWNER)
+    second = store.add_feedback(session_id="s2", model="m2", prompt="user: 2+2?", reply="5", score=0, owner=OWNER)
 
-    newest, oldest = store.list_feedback()
+    newest, oldest = store.list_feedback(owner=OWNER)
     assert (newest.id, oldest.id) == (second, first)
     assert oldest == Feedback(id=first, created_at=oldest.created_at, session_id="s1", model="m", prompt="user: hi",
                               reply="Hello!", params={"temperature": 0.7, "stop": ["\n"]}, seed=7, score=1,
-                              comment="nice")
+                              comment="nice", owner=OWNER)
     assert newest.params == {} and newest.seed is None and newest.comment is None and newest.score == 0
     assert oldest.created_at.endswith("+00:00")  # UTC ISO text
-    assert [f.id for f in store.list_feedback(limit=1)] == [second]
+    assert [f.id for f in store.list_feedback(limit=1, owner=OWNER)] == [second]
 
 
 def test_saved_item_round_trip_newest_first(store: Store):
-    first = store.save_item(**_item(title="  Ode to the mirror  "))
+    first = store.save_item(**_item(title="  Ode to the mirror  "), owner=OWNER)
     second = store.save_item(**_item(title="Second", text="  kept exactly as typed \n", seed=None, session_id=None,
-                                     params=None))
+                                     params=None), owner=OWNER)
 
-    item = store.get_item(first)
+    item = store.get_item(first, owner=OWNER)
     assert item == SavedItem(id=first, created_at=item.created_at, updated_at=item.created_at,
                              session_id="session-a", title="Ode to the mirror", prompt="Write a poem",
                              text="Mirror, mirror\non the wall", model="SmolLM2-135M-Instruct",
-                             params={"temperature": 0.7, "top_k": 50}, seed=42)
-    other = store.get_item(second)
+                             params={"temperature": 0.7, "top_k": 50}, seed=42, owner=OWNER)
+    other = store.get_item(second, owner=OWNER)
     assert other.text == "  kept exactly as typed \n"
     assert other.seed is None and other.session_id is None and other.params == {}
-    assert [i.id for i in store.list_items()] == [second, first]
-    assert [i.id for i in store.list_items(limit=1)] == [second]
+    assert [i.id for i in store.list_items(owner=OWNER)] == [second, first]
+    assert [i.id for i in store.list_items(limit=1, owner=OWNER)] == [second]
 
 
 def test_update_changes_fields_and_updated_at(store: Store, monkeypatch):
     clock = iter(["2030-01-01T00:00:00.000000+00:00", "2030-01-02T00:00:00.000000+00:00",
                   "2030-01-03T00:00:00.000000+00:00"])
     monkeypatch.setattr(store, "clock", lambda: next(clock))
-    item_id = store.save_item(**_item())
+    item_id = store.save_item(**_item(), owner=OWNER)
 
-    store.update_item(item_id, text="Edited text")
-    item = store.get_item(item_id)
+    store.update_item(item_id, text="Edited text", owner=OWNER)
+    item = store.get_item(item_id, owner=OWNER)
     assert (item.title, item.text) == ("Ode to the mirror", "Edited text")
     assert item.created_at.startswith("2030-01-01") and item.updated_at.startswith("2030-01-02")
 
-    store.update_item(item_id, title="New title")
-    item = store.get_item(item_id)
+    store.update_item(item_id, title="New title", owner=OWNER)
+    item = store.get_item(item_id, owner=OWNER)
     assert (item.title, item.text) == ("New title", "Edited text")
     assert item.updated_at.startswith("2030-01-03") and item.created_at.startswith("2030-01-01")
 
 
 def test_delete_and_missing_items(store: Store):
-    item_id = store.save_item(**_item())
-    store.delete_item(item_id)
-    assert store.list_items() == []
-    for call in (lambda: store.get_item(item_id), lambda: store.delete_item(item_id),
-                 lambda: store.update_item(item_id, title="x")):
+    item_id = store.save_item(**_item(), owner=OWNER)
+    store.delete_item(item_id, owner=OWNER)
+    assert store.list_items(owner=OWNER) == []
+    for call in (lambda: store.get_item(item_id, owner=OWNER), lambda: store.delete_item(item_id, owner=OWNER),
+                 lambda: store.update_item(item_id, title="x", owner=OWNER)):
         with pytest.raises(StoreError, match=f"Saved item {item_id} does not exist"):
             call()
     # An id is never reused, so a stale page cannot edit a newer item.
-    assert store.save_item(**_item()) != item_id
+    assert store.save_item(**_item(), owner=OWNER) != item_id
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -188,53 +189,53 @@ def test_delete_and_missing_items(store: Store):
 ])
 def test_save_validation(store: Store, overrides, message):
     with pytest.raises(ValueError, match=message):
-        store.save_item(**_item(**overrides))
-    assert store.list_items() == []
+        store.save_item(**_item(**overrides), owner=OWNER)
+    assert store.list_items(owner=OWNER) == []
 
 
 def test_title_of_200_characters_is_fine(store: Store):
-    assert store.get_item(store.save_item(**_item(title="t" * 200))).title == "t" * 200
+    assert store.get_item(store.save_item(**_item(title="t" * 200), owner=OWNER), owner=OWNER).title == "t" * 200
 
 
 def test_seeds_use_all_64_bits(store: Store):
     # The sampler takes seeds up to 2**63-1; PostgreSQL's INTEGER would stop at 2**31-1.
     for seed in (2**63 - 1, -2**63, 2**31):
-        assert store.get_item(store.save_item(**_item(seed=seed))).seed == seed
-    feedback_id = store.add_feedback(session_id="s", model="m", prompt="p", reply="r", score=1, seed=2**63 - 1)
-    assert [f.seed for f in store.list_feedback() if f.id == feedback_id] == [2**63 - 1]
+        assert store.get_item(store.save_item(**_item(seed=seed), owner=OWNER), owner=OWNER).seed == seed
+    feedback_id = store.add_feedback(session_id="s", model="m", prompt="p", reply="r", score=1, seed=2**63 - 1, owner=OWNER)
+    assert [f.seed for f in store.list_feedback(owner=OWNER) if f.id == feedback_id] == [2**63 - 1]
     for seed in (2**63, -2**63 - 1):
         with pytest.raises(ValueError, match="seed must be an integer"):
-            store.save_item(**_item(seed=seed))
+            store.save_item(**_item(seed=seed), owner=OWNER)
 
 
 @pytest.mark.parametrize("score", [2, -1, True, 0.5, "1", None])
 def test_feedback_score_validation(store: Store, score):
     with pytest.raises(ValueError, match="score must be 1"):
-        store.add_feedback(session_id="s", model="m", prompt="p", reply="r", score=score)
-    assert store.list_feedback() == []
+        store.add_feedback(session_id="s", model="m", prompt="p", reply="r", score=score, owner=OWNER)
+    assert store.list_feedback(owner=OWNER) == []
 
 
 def test_update_validation(store: Store):
-    item_id = store.save_item(**_item())
+    item_id = store.save_item(**_item(), owner=OWNER)
     with pytest.raises(ValueError, match="Nothing to update"):
-        store.update_item(item_id)
+        store.update_item(item_id, owner=OWNER)
     with pytest.raises(ValueError, match="title is empty"):
-        store.update_item(item_id, title=" ")
+        store.update_item(item_id, title=" ", owner=OWNER)
     with pytest.raises(ValueError, match="text is empty"):
-        store.update_item(item_id, text="")
-    assert store.get_item(item_id).text == _item()["text"]
+        store.update_item(item_id, text="", owner=OWNER)
+    assert store.get_item(item_id, owner=OWNER).text == _item()["text"]
 
 
 # --- CSV -----------------------------------------------------------------------------------------
 
 def test_csv_parses_back_and_neutralises_formulas(store: Store):
-    plain = store.save_item(**_item(text='He said "hi",\nthen left'))
+    plain = store.save_item(**_item(text='He said "hi",\nthen left'), owner=OWNER)
     evil = store.save_item(**_item(title="=HYPERLINK(\"http://x\")", text="+1+1", prompt="-2", model="@SUM(A1)",
-                                   session_id="\tcmd", seed=-3))
+                                   session_id="\tcmd", seed=-3), owner=OWNER)
 
-    rows = list(csv.reader(io.StringIO(store.items_csv())))
+    rows = list(csv.reader(io.StringIO(store.items_csv(owner=OWNER))))
     assert rows[0] == ["id", "created_at", "updated_at", "session_id", "title", "prompt", "text", "model",
-                       "params", "seed"]
+                       "params", "seed", "owner"]
     assert len(rows) == 3
     by_id = {int(row[0]): dict(zip(rows[0], row)) for row in rows[1:]}
     assert by_id[plain]["text"] == 'He said "hi",\nthen left'
@@ -244,12 +245,12 @@ def test_csv_parses_back_and_neutralises_formulas(store: Store):
     assert bad["title"] == "'=HYPERLINK(\"http://x\")"
     assert (bad["text"], bad["prompt"], bad["model"], bad["session_id"]) == ("'+1+1", "'-2", "'@SUM(A1)", "'\tcmd")
     assert bad["seed"] == "-3"  # a number, not a formula
-    assert store.get_item(evil).title == "=HYPERLINK(\"http://x\")"  # only the export is changed
+    assert store.get_item(evil, owner=OWNER).title == "=HYPERLINK(\"http://x\")"  # only the export is changed
 
 
 def test_csv_of_empty_store_is_just_the_header(store: Store):
-    assert list(csv.reader(io.StringIO(store.items_csv()))) == [
-        ["id", "created_at", "updated_at", "session_id", "title", "prompt", "text", "model", "params", "seed"]]
+    assert list(csv.reader(io.StringIO(store.items_csv(owner=OWNER)))) == [
+        ["id", "created_at", "updated_at", "session_id", "title", "prompt", "text", "model", "params", "seed", "owner"]]
 
 
 # --- schema and migrations -----------------------------------------------------------------------
@@ -294,11 +295,11 @@ def _versions(url: str) -> list[int]:
 
 
 def test_new_database_is_at_latest_version(store: Store, url: str):
-    assert store.schema_version() == SCHEMA_VERSION == 2
-    assert _versions(url) == [1, 2]
+    assert store.schema_version() == SCHEMA_VERSION == 3
+    assert _versions(url) == [1, 2, 3]
     assert {"schema_version", "feedback", "saved_items"} <= names(url, "table")
     assert Store(url).schema_version() == SCHEMA_VERSION  # reopening changes nothing
-    assert _versions(url) == [1, 2]
+    assert _versions(url) == [1, 2, 3]
 
 
 def test_sqlite_database_uses_wal(sqlite_store: Store, db_path: Path):
@@ -320,17 +321,23 @@ def test_v1_database_is_migrated_with_data_intact(url: str):
 
     store = Store(url)
     assert store.schema_version() == SCHEMA_VERSION
-    [old] = store.list_items()
-    assert (old.title, old.text, old.model, old.params, old.seed) == ("Old poem", "Roses", "gpt2", {"top_p": 0.9}, 1)
-    assert old.updated_at == old.created_at == "2025-01-02T03:04:05.000000+00:00"  # backfilled by migration 2
-    [feedback] = store.list_feedback()
-    assert (feedback.reply, feedback.score, feedback.params) == ("hello", 1, {})
+    with raw(url) as conn:
+        [(old_id, title, text, model, created, updated, owner)] = conn.execute(
+            "SELECT id, title, text, model, created_at, updated_at, owner FROM saved_items").fetchall()
+        [(reply, score, feedback_owner)] = conn.execute("SELECT reply, score, owner FROM feedback").fetchall()
+    assert (title, text, model) == ("Old poem", "Roses", "gpt2")
+    assert updated == created == "2025-01-02T03:04:05.000000+00:00"  # backfilled by migration 2
+    assert (reply, score) == ("hello", 1)
+    assert owner == feedback_owner == UNKNOWN_OWNER  # migration 3: rows from before there were owners
+    assert store.list_items(owner=OWNER) == [] and store.list_feedback(owner=OWNER) == []  # nobody's
+    with pytest.raises(ValueError, match="no person's id"):
+        store.list_items(owner=UNKNOWN_OWNER)
 
-    new_id = store.save_item(**_item())
-    assert new_id != old.id
-    assert [i.id for i in store.list_items()] == [new_id, old.id]
-    assert {"saved_items_created_at", "feedback_created_at"} <= names(url, "index")
-    assert _versions(url) == [1, 2]
+    new_id = store.save_item(**_item(), owner=OWNER)
+    assert new_id != old_id
+    assert [i.id for i in store.list_items(owner=OWNER)] == [new_id]
+    assert {"saved_items_created_at", "feedback_created_at", "saved_items_owner", "feedback_owner"} <= names(url, "index")
+    assert _versions(url) == [1, 2, 3]
 
 
 def test_database_from_a_newer_version_is_refused(store: Store, url: str):
@@ -370,7 +377,7 @@ def test_processes_starting_at_once_migrate_once(url: str):
     for thread in threads:
         thread.join()
     assert errors == []
-    assert _versions(url) == [1, 2]
+    assert _versions(url) == [1, 2, 3]
 
 
 # --- URLs and the environment --------------------------------------------------------------------
@@ -387,8 +394,8 @@ def test_postgresql_url_from_env_variable(monkeypatch, postgres: PostgresServer)
     url = postgres.fresh_database()
     monkeypatch.setenv("MIRROR_DATABASE_URL", url)
     store = Store()
-    item_id = store.save_item(**_item())
-    assert Store(url).get_item(item_id).title == "Ode to the mirror"
+    item_id = store.save_item(**_item(), owner=OWNER)
+    assert Store(url).get_item(item_id, owner=OWNER).title == "Ode to the mirror"
     assert store.path is None
     assert store.target == f"postgresql://mirror@127.0.0.1:{postgres.port}/{url.rsplit('/', 1)[1]}"
     assert PASSWORD not in repr(store) and "127.0.0.1" in repr(store)
@@ -406,7 +413,7 @@ def test_default_url_under_xdg_data_home(monkeypatch, tmp_path: Path):
 
 def test_relative_sqlite_url_is_relative_to_working_folder(monkeypatch, tmp_path: Path):
     monkeypatch.chdir(tmp_path)
-    Store("sqlite:///rel/dir/db.sqlite3").save_item(**_item())
+    Store("sqlite:///rel/dir/db.sqlite3").save_item(**_item(), owner=OWNER)
     assert (tmp_path / "rel" / "dir" / "db.sqlite3").exists()
 
 
@@ -487,12 +494,12 @@ def test_locked_too_long_is_a_store_error(store: Store, url: str, monkeypatch):
         try:
             started = time.monotonic()
             with pytest.raises(StoreError, match="database is busy"):
-                store.save_item(**_item())
+                store.save_item(**_item(), owner=OWNER)
             assert time.monotonic() - started < 5
         finally:
             holder.rollback()
-    store.save_item(**_item())  # and works again once the lock is released
-    assert len(store.list_items()) == 1
+    store.save_item(**_item(), owner=OWNER)  # and works again once the lock is released
+    assert len(store.list_items(owner=OWNER)) == 1
 
 
 def test_postgresql_server_down_is_a_store_error():
@@ -542,7 +549,7 @@ def test_eight_threads_writing_at_once(store: Store):
         try:
             start.wait()
             for i in range(25):
-                store.save_item(**_item(title=f"t{n}-{i}", session_id=f"s{n}"))
+                store.save_item(**_item(title=f"t{n}-{i}", session_id=f"s{n}"), owner=OWNER)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -552,7 +559,7 @@ def test_eight_threads_writing_at_once(store: Store):
     for thread in threads:
         thread.join()
     assert errors == []
-    items = store.list_items()
+    items = store.list_items(owner=OWNER)
     assert len(items) == 200
     assert {i.title for i in items} == {f"t{n}-{i}" for n in range(8) for i in range(25)}
     assert len({i.id for i in items}) == 200
@@ -564,7 +571,7 @@ def test_saved_item_survives_a_killed_process(url: str):
         from mirror.services.store import Store
         store = Store(sys.argv[1])
         item_id = store.save_item(title="Crash", text="still here", prompt="p", model="m",
-                                  params={"temperature": 1.0}, seed=3)
+                                  params={"temperature": 1.0}, seed=3, owner="p-test-owner")
         print(item_id, flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
     """)
@@ -572,7 +579,7 @@ def test_saved_item_survives_a_killed_process(url: str):
     result = subprocess.run([sys.executable, "-c", code, url], env=env, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == -9, result.stderr
-    item = Store(url).get_item(int(result.stdout))
+    item = Store(url).get_item(int(result.stdout), owner=OWNER)
     assert (item.title, item.text, item.params, item.seed) == ("Crash", "still here", {"temperature": 1.0}, 3)
 
 
@@ -585,3 +592,45 @@ def test_saved_item_survives_a_killed_process(url: str):
 def test_sqlite_errors_become_one_line_messages(tmp_path: Path, error, message):
     text = backends.SQLiteBackend(tmp_path / "db").describe(sqlite3.OperationalError(error))
     assert message in text and "\n" not in text
+
+
+# --- owners --------------------------------------------------------------------------------------
+
+OTHER = "p-someone-else"
+
+
+def test_a_person_sees_and_changes_only_their_own_items(store: Store):
+    mine = store.save_item(**_item(title="Mine"), owner=OWNER)
+    theirs = store.save_item(**_item(title="Theirs"), owner=OTHER)
+    assert [i.title for i in store.list_items(owner=OWNER)] == ["Mine"]
+    assert [i.title for i in store.list_items(owner=OTHER)] == ["Theirs"]
+    assert "Theirs" not in store.items_csv(owner=OWNER) and "Mine" in store.items_csv(owner=OWNER)
+    # Somebody else's id is answered as if it did not exist, whatever the call.
+    for call in (lambda: store.get_item(theirs, owner=OWNER), lambda: store.delete_item(theirs, owner=OWNER),
+                 lambda: store.update_item(theirs, title="Taken", owner=OWNER)):
+        with pytest.raises(StoreError, match=f"Saved item {theirs} does not exist"):
+            call()
+    assert store.get_item(theirs, owner=OTHER).title == "Theirs"  # untouched
+    store.delete_item(mine, owner=OWNER)
+    assert store.list_items(owner=OWNER) == [] and len(store.list_items(owner=OTHER)) == 1
+
+
+def test_feedback_is_listed_for_its_owner_only(store: Store):
+    store.add_feedback(session_id="s", model="m", prompt="p", reply="mine", score=1, owner=OWNER)
+    store.add_feedback(session_id="s", model="m", prompt="p", reply="theirs", score=0, owner=OTHER)
+    assert [f.reply for f in store.list_feedback(owner=OWNER)] == ["mine"]
+    assert [f.owner for f in store.list_feedback(owner=OTHER)] == [OTHER]
+
+
+@pytest.mark.parametrize("owner", ["", "  ", None, 7, "x" * 201, UNKNOWN_OWNER])
+def test_an_owner_must_be_a_persons_id(store: Store, owner):
+    with pytest.raises(ValueError, match="owner|no person's id"):
+        store.save_item(**_item(), owner=owner)
+    with pytest.raises(ValueError, match="owner|no person's id"):
+        store.list_items(owner=owner)
+
+
+def test_a_secret_is_made_once_and_shared_by_every_store(store: Store, url: str):
+    key = store.secret("identity-key")
+    assert len(key) >= 40 and store.secret("identity-key") == key == Store(url).secret("identity-key")
+    assert store.secret("another") != key

@@ -48,10 +48,10 @@ from mirror.services.store.backends import (BUSY_TIMEOUT_S, CONNECT_TIMEOUT_S, B
 from mirror.services.store.clock import Clock, now
 from mirror.services.store.errors import StoreError
 from mirror.services.store.migrations import MIGRATIONS, SCHEMA_VERSION
-from mirror.services.store.records import Feedback, SavedItem
+from mirror.services.store.records import UNKNOWN_OWNER, Feedback, SavedItem
 from mirror.services.store.store import MAX_TITLE_CHARS, Store
 from mirror.services.store.urls import ENV_VAR, database_url_from_env
 
-__all__ = ["BUSY_TIMEOUT_S", "CONNECT_TIMEOUT_S", "ENV_VAR", "MAX_TITLE_CHARS", "MIGRATIONS", "SCHEMA_VERSION",
+__all__ = ["UNKNOWN_OWNER", "BUSY_TIMEOUT_S", "CONNECT_TIMEOUT_S", "ENV_VAR", "MAX_TITLE_CHARS", "MIGRATIONS", "SCHEMA_VERSION",
            "Backend", "Clock", "Feedback", "PostgresBackend", "SQLiteBackend", "SavedItem", "Store", "StoreError",
            "backend_for", "database_url_from_env", "now"]

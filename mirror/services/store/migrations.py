@@ -48,6 +48,16 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX saved_items_created_at ON saved_items (created_at)",
         "CREATE INDEX feedback_created_at ON feedback (created_at)",
     ],
+    [  # 3: every row has an owner (a person's id); rows from before there were owners belong to "unknown"
+        "ALTER TABLE saved_items ADD COLUMN owner TEXT",
+        "UPDATE saved_items SET owner = 'unknown' WHERE owner IS NULL",
+        "ALTER TABLE feedback ADD COLUMN owner TEXT",
+        "UPDATE feedback SET owner = 'unknown' WHERE owner IS NULL",
+        "CREATE INDEX saved_items_owner ON saved_items (owner, created_at)",
+        "CREATE INDEX feedback_owner ON feedback (owner, created_at)",
+        # Secrets the app makes itself (the key that signs a visitor's identity), shared by every replica.
+        "CREATE TABLE app_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

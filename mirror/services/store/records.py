@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Feedback", "SavedItem"]
+__all__ = ["UNKNOWN_OWNER", "Feedback", "SavedItem"]
+
+UNKNOWN_OWNER = "unknown"  # the owner migration 3 gave rows from before there were owners
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class Feedback:
     seed: int | None
     score: int  # 1 thumbs up, 0 thumbs down
     comment: str | None
+    owner: str  # the person's id; UNKNOWN_OWNER for rows from before there were owners
 
 
 @dataclass(frozen=True)
@@ -35,3 +38,4 @@ class SavedItem:
     model: str
     params: dict[str, Any]
     seed: int | None
+    owner: str  # the person's id; UNKNOWN_OWNER for rows from before there were owners

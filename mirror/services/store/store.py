@@ -1,11 +1,16 @@
 """The `Store` class: the checks on what callers pass, the SQL for feedback and saved items, and the
-methods that run it, so that the rest of the app sees plain values and `StoreError` only."""
+methods that run it, so that the rest of the app sees plain values and `StoreError` only.
+
+Every row has an owner, and every method that reads or changes a person's rows takes `owner` and
+matches it in SQL: asked for somebody else's item, the store answers as if it did not exist.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,30 +19,35 @@ from mirror.services.store.backends import backend_for, transaction
 from mirror.services.store.clock import Clock, now
 from mirror.services.store.errors import StoreError
 from mirror.services.store.migrations import migrate, schema_version
-from mirror.services.store.records import Feedback, SavedItem
+from mirror.services.store.records import UNKNOWN_OWNER, Feedback, SavedItem
 from mirror.services.store.urls import database_url_from_env
 from mirror.text import spreadsheet_safe
 
 __all__ = ["MAX_TITLE_CHARS", "Store"]
 
 MAX_TITLE_CHARS = 200
+MAX_OWNER_CHARS = 200
 
 # --- SQL: with the migrations, the only place that knows table and column names ------------------
 
-_FEEDBACK_COLUMNS = "id, created_at, session_id, model, prompt, reply, params, seed, score, comment"
-_ITEM_COLUMNS = "id, created_at, updated_at, session_id, title, prompt, text, model, params, seed"
+_FEEDBACK_COLUMNS = "id, created_at, session_id, model, prompt, reply, params, seed, score, comment, owner"
+_ITEM_COLUMNS = "id, created_at, updated_at, session_id, title, prompt, text, model, params, seed, owner"
 
-_ADD_FEEDBACK = ("INSERT INTO feedback (created_at, session_id, model, prompt, reply, params, seed, score, comment) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-_LIST_FEEDBACK = f"SELECT {_FEEDBACK_COLUMNS} FROM feedback ORDER BY created_at DESC, id DESC LIMIT ?"
-_SAVE_ITEM = ("INSERT INTO saved_items (created_at, updated_at, session_id, title, prompt, text, model, params, seed) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_ADD_FEEDBACK = ("INSERT INTO feedback (created_at, session_id, model, prompt, reply, params, seed, score, comment, "
+                 "owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_LIST_FEEDBACK = (f"SELECT {_FEEDBACK_COLUMNS} FROM feedback WHERE owner = ? "
+                  "ORDER BY created_at DESC, id DESC LIMIT ?")
+_SAVE_ITEM = ("INSERT INTO saved_items (created_at, updated_at, session_id, title, prompt, text, model, params, seed, "
+              "owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _UPDATE_ITEM = ("UPDATE saved_items SET title = COALESCE(?, title), text = COALESCE(?, text), updated_at = ? "
-                "WHERE id = ?")
-_GET_ITEM = f"SELECT {_ITEM_COLUMNS} FROM saved_items WHERE id = ?"
-_LIST_ITEMS = f"SELECT {_ITEM_COLUMNS} FROM saved_items ORDER BY created_at DESC, id DESC LIMIT ?"
-_ALL_ITEMS = f"SELECT {_ITEM_COLUMNS} FROM saved_items ORDER BY created_at DESC, id DESC"
-_DELETE_ITEM = "DELETE FROM saved_items WHERE id = ?"
+                "WHERE id = ? AND owner = ?")
+_GET_ITEM = f"SELECT {_ITEM_COLUMNS} FROM saved_items WHERE id = ? AND owner = ?"
+_LIST_ITEMS = f"SELECT {_ITEM_COLUMNS} FROM saved_items WHERE owner = ? ORDER BY created_at DESC, id DESC LIMIT ?"
+_ALL_ITEMS = f"SELECT {_ITEM_COLUMNS} FROM saved_items WHERE owner = ? ORDER BY created_at DESC, id DESC"
+_DELETE_ITEM = "DELETE FROM saved_items WHERE id = ? AND owner = ?"
+_ADD_SECRET = "INSERT INTO app_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"
+_GET_SECRET = "SELECT value FROM app_secrets WHERE name = ?"
+_MISSING = "Saved item {} does not exist (it may have been deleted)."
 
 
 # --- checks on the caller's values (a bad one is a bug in the caller: ValueError) ----------------
@@ -70,6 +80,15 @@ def _check_text(text: str) -> str:
     if not isinstance(text, str) or not text.strip():
         raise ValueError("The text is empty: there is nothing to save.")
     return text
+
+
+def _check_owner(owner: str) -> str:
+    """A person's id. "unknown" (the rows from before there were owners) is nobody's to read or write."""
+    if not isinstance(owner, str) or not owner.strip() or len(owner) > MAX_OWNER_CHARS:
+        raise ValueError(f"owner must be a person's id (1 to {MAX_OWNER_CHARS} characters), got {owner!r}")
+    if owner == UNKNOWN_OWNER:
+        raise ValueError(f"{UNKNOWN_OWNER!r} owns the rows from before there were owners; it is no person's id")
+    return owner
 
 
 def _check_limit(limit: int) -> int:
@@ -124,7 +143,7 @@ class Store:
 
     # -- feedback
 
-    def add_feedback(self, *, session_id: str, model: str, prompt: str, reply: str, score: int,
+    def add_feedback(self, *, owner: str, session_id: str, model: str, prompt: str, reply: str, score: int,
                      params: Mapping[str, Any] | None = None, seed: int | None = None,
                      comment: str | None = None) -> int:
         """Record a thumbs up (score 1) or down (0) on a reply; returns its id. Keep the input on StoreError."""
@@ -133,56 +152,64 @@ class Store:
         if comment is not None:
             comment = comment.strip() or None  # a blank comment is no comment
         row = (self.clock(), session_id, model, prompt, reply, _params_json(params), _check_seed(seed), int(score),
-               comment)
+               comment, _check_owner(owner))
         with transaction(self._backend) as conn:
             return self._backend.insert(conn, self._sql(_ADD_FEEDBACK), row)
 
-    def list_feedback(self, limit: int = 100) -> list[Feedback]:
-        """The latest feedback, newest first."""
-        rows = self._query(_LIST_FEEDBACK, (_check_limit(limit),))
+    def list_feedback(self, limit: int = 100, *, owner: str) -> list[Feedback]:
+        """The owner's latest feedback, newest first."""
+        rows = self._query(_LIST_FEEDBACK, (_check_owner(owner), _check_limit(limit)))
         return [Feedback(*row[:6], json.loads(row[6]), *row[7:]) for row in rows]
 
     # -- saved items
 
-    def save_item(self, *, title: str, text: str, prompt: str = "", model: str = "",
+    def save_item(self, *, owner: str, title: str, text: str, prompt: str = "", model: str = "",
                   params: Mapping[str, Any] | None = None, seed: int | None = None,
                   session_id: str | None = None) -> int:
-        """Save a generated (and maybe edited) text; returns its id. Keep the text on StoreError."""
+        """Save a generated (and maybe edited) text for `owner`; returns its id. Keep the text on StoreError."""
         stamp = self.clock()
         row = (stamp, stamp, session_id, _check_title(title), prompt, _check_text(text), model,
-               _params_json(params), _check_seed(seed))
+               _params_json(params), _check_seed(seed), _check_owner(owner))
         with transaction(self._backend) as conn:
             return self._backend.insert(conn, self._sql(_SAVE_ITEM), row)
 
-    def update_item(self, item_id: int, *, title: str | None = None, text: str | None = None) -> None:
-        """Change the title and/or the text of a saved item. Keep the input on StoreError."""
+    def update_item(self, item_id: int, *, owner: str, title: str | None = None, text: str | None = None) -> None:
+        """Change the title and/or the text of one of `owner`'s saved items. Keep the input on StoreError."""
         if title is None and text is None:
             raise ValueError("Nothing to update: give a new title or a new text.")
         title = _check_title(title) if title is not None else None
         text = _check_text(text) if text is not None else None
         with transaction(self._backend) as conn:
-            cursor = conn.execute(self._sql(_UPDATE_ITEM), (title, text, self.clock(), item_id))
+            cursor = conn.execute(self._sql(_UPDATE_ITEM), (title, text, self.clock(), item_id, _check_owner(owner)))
             if cursor.rowcount == 0:
-                raise StoreError(f"Saved item {item_id} does not exist (it may have been deleted).")
+                raise StoreError(_MISSING.format(item_id))
 
-    def get_item(self, item_id: int) -> SavedItem:
-        rows = self._query(_GET_ITEM, (item_id,))
+    def get_item(self, item_id: int, *, owner: str) -> SavedItem:
+        """One of `owner`'s saved items; StoreError when it is not there or is somebody else's."""
+        rows = self._query(_GET_ITEM, (item_id, _check_owner(owner)))
         if not rows:
-            raise StoreError(f"Saved item {item_id} does not exist (it may have been deleted).")
+            raise StoreError(_MISSING.format(item_id))
         return self._item(rows[0])
 
-    def list_items(self, limit: int = 500) -> list[SavedItem]:
-        """Saved items, newest first."""
-        return [self._item(row) for row in self._query(_LIST_ITEMS, (_check_limit(limit),))]
+    def list_items(self, limit: int = 500, *, owner: str) -> list[SavedItem]:
+        """`owner`'s saved items, newest first."""
+        return [self._item(row) for row in self._query(_LIST_ITEMS, (_check_owner(owner), _check_limit(limit)))]
 
-    def delete_item(self, item_id: int) -> None:
+    def delete_item(self, item_id: int, *, owner: str) -> None:
+        """Delete one of `owner`'s saved items; StoreError when it is not there or is somebody else's."""
         with transaction(self._backend) as conn:
-            if conn.execute(self._sql(_DELETE_ITEM), (item_id,)).rowcount == 0:
-                raise StoreError(f"Saved item {item_id} does not exist (it may have been deleted).")
+            if conn.execute(self._sql(_DELETE_ITEM), (item_id, _check_owner(owner))).rowcount == 0:
+                raise StoreError(_MISSING.format(item_id))
 
-    def items_csv(self) -> str:
-        """All saved items as CSV (header row first, newest first), safe to open in a spreadsheet."""
-        items = self._query(_ALL_ITEMS)
+    def secret(self, name: str) -> str:
+        """A random secret the app keeps in the database (made on first use; the same for every replica)."""
+        with transaction(self._backend) as conn:
+            conn.execute(self._sql(_ADD_SECRET), (name, secrets.token_urlsafe(32)))
+            return conn.execute(self._sql(_GET_SECRET), (name,)).fetchone()[0]
+
+    def items_csv(self, *, owner: str) -> str:
+        """`owner`'s saved items as CSV (header row first, newest first), safe to open in a spreadsheet."""
+        items = self._query(_ALL_ITEMS, (_check_owner(owner),))
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow([name.strip() for name in _ITEM_COLUMNS.split(",")])
@@ -192,4 +219,4 @@ class Store:
 
     @staticmethod
     def _item(row: tuple[Any, ...]) -> SavedItem:
-        return SavedItem(*row[:8], json.loads(row[8]), row[9])
+        return SavedItem(*row[:8], json.loads(row[8]), *row[9:])
