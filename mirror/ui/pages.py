@@ -36,7 +36,8 @@ HOME = AppPage(APP_NAME, "🪞", "app_pages/0_Home.py", "Home", label="Home")  #
 CHAT = AppPage("Chat", "💬", "app_pages/1_Chat.py", "Chat")
 EXPLORER = AppPage("Parameter Explorer", "🎛️", "app_pages/2_Parameter_Explorer.py", "Parameter_Explorer")
 INSPECTOR = AppPage("Token Inspector", "🔍", "app_pages/3_Token_Inspector.py", "Token_Inspector")
-PAGES = (HOME, CHAT, EXPLORER, INSPECTOR)
+TEACHER = AppPage("Teacher", "🧑‍🏫", "app_pages/4_Teacher.py", "Teacher")
+PAGES = (HOME, CHAT, EXPLORER, INSPECTOR, TEACHER)
 
 
 def switch_to(page: AppPage) -> NoReturn:

@@ -19,6 +19,10 @@ from mirror.ui.steps import ReplyStep
 # --- every page ---------------------------------------------------------------------------------------
 CONTROLS = "mirror_controls"  # the sidebar's values (see KeptValues)
 SESSION_ID = "mirror_session_id"
+TEACHER = "mirror_teacher"  # True once this session gave the teacher passcode
+TEACHER_ATTEMPT = "teacher_attempt"
+TEACHER_NOTICE = "teacher_notice"
+TEACHER_CONFIRM = "teacher_confirm_clear"
 PERSON = "mirror_person"  # this visitor's person id (mirror.ui.identity), the owner of what they save
 FRAME = "mirror_frame"  # this run's model and parameters, set by the entrypoint for the page it runs
 

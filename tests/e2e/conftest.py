@@ -105,11 +105,16 @@ def one_at_a_time_server():
         yield base_url
 
 
+TEACHER_PASSCODE = "e2e-owl-lantern"
+
+
 @pytest.fixture(scope="module")
 def own_database_server(tmp_path_factory):
-    """The app on a database of its own (a test then knows exactly what is saved in it)."""
+    """The app on a database of its own (a test then knows exactly what is saved in it), with a teacher
+    passcode (`TEACHER_PASSCODE`)."""
     database = tmp_path_factory.mktemp("own-database") / "mirror.sqlite3"
-    with serve_app("streamlit-own-database.log", MIRROR_DATABASE_URL=f"sqlite:///{database}") as base_url:
+    with serve_app("streamlit-own-database.log", MIRROR_DATABASE_URL=f"sqlite:///{database}",
+                   MIRROR_TEACHER_PASSCODE=TEACHER_PASSCODE) as base_url:
         yield base_url
 
 

@@ -1,4 +1,5 @@
-"""Two people in two browsers: each sees only their own saved work, and a reload keeps who you are.
+"""Two people in two browsers: each sees only their own saved work, a reload keeps who you are, and
+the teacher (a third browser, with the passcode) sees everybody's.
 
 Contract with the Chat page: the segmented control's "Compose" and "Saved" views (radio buttons), Compose's
 "✨ Write it" and "💾 Save" buttons, and one expander per saved item labelled with its title.
@@ -52,6 +53,21 @@ def test_each_person_sees_only_their_own_work_and_a_reload_keeps_it(own_database
         expect(bob.get_by_text("Nothing saved yet")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
         assert bob.get_by_test_id("stExpander").filter(has_text=TITLE).count() == 0
         bob.screenshot(path=str(artifacts_dir / "people-bob-sees-nothing.png"), full_page=True)
+
+        teacher_context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
+        try:
+            teacher = teacher_context.new_page()
+            teacher.goto(f"{own_database_server}/Teacher", wait_until="domcontentloaded")
+            passcode = teacher.get_by_label("Teacher passcode")
+            expect_shown(teacher, passcode, LOAD_TIMEOUT_MS)
+            passcode.fill("e2e-owl-lantern")
+            teacher.get_by_role("button", name="Sign in").click()
+            expect(teacher.get_by_role("tab", name="📚 Saved work (1)")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+            expect_idle(teacher, LOAD_TIMEOUT_MS)
+            expect(teacher.get_by_test_id("stDataFrame").locator("canvas").first).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+            teacher.screenshot(path=str(artifacts_dir / "people-teacher-sees-all.png"), full_page=True)
+        finally:
+            teacher_context.close()
 
         alice.reload(wait_until="domcontentloaded")
         expect_shown(alice, alice.get_by_test_id("stChatInputTextArea"), LOAD_TIMEOUT_MS)

@@ -295,11 +295,11 @@ def _versions(url: str) -> list[int]:
 
 
 def test_new_database_is_at_latest_version(store: Store, url: str):
-    assert store.schema_version() == SCHEMA_VERSION == 3
-    assert _versions(url) == [1, 2, 3]
+    assert store.schema_version() == SCHEMA_VERSION == 4
+    assert _versions(url) == [1, 2, 3, 4]
     assert {"schema_version", "feedback", "saved_items"} <= names(url, "table")
     assert Store(url).schema_version() == SCHEMA_VERSION  # reopening changes nothing
-    assert _versions(url) == [1, 2, 3]
+    assert _versions(url) == [1, 2, 3, 4]
 
 
 def test_sqlite_database_uses_wal(sqlite_store: Store, db_path: Path):
@@ -337,7 +337,7 @@ def test_v1_database_is_migrated_with_data_intact(url: str):
     assert new_id != old_id
     assert [i.id for i in store.list_items(owner=OWNER)] == [new_id]
     assert {"saved_items_created_at", "feedback_created_at", "saved_items_owner", "feedback_owner"} <= names(url, "index")
-    assert _versions(url) == [1, 2, 3]
+    assert _versions(url) == [1, 2, 3, 4]
 
 
 def test_database_from_a_newer_version_is_refused(store: Store, url: str):
@@ -377,7 +377,7 @@ def test_processes_starting_at_once_migrate_once(url: str):
     for thread in threads:
         thread.join()
     assert errors == []
-    assert _versions(url) == [1, 2, 3]
+    assert _versions(url) == [1, 2, 3, 4]
 
 
 # --- URLs and the environment --------------------------------------------------------------------
@@ -634,3 +634,30 @@ def test_a_secret_is_made_once_and_shared_by_every_store(store: Store, url: str)
     key = store.secret("identity-key")
     assert len(key) >= 40 and store.secret("identity-key") == key == Store(url).secret("identity-key")
     assert store.secret("another") != key
+
+
+def test_the_teachers_view_has_everyones_rows_and_clearing_empties_both_tables(store: Store, url: str):
+    store.save_item(**_item(title="Mine"), owner=OWNER)
+    store.save_item(**_item(title="Theirs"), owner=OTHER)
+    store.add_feedback(session_id="s", model="m", prompt="p", reply="r", score=1, owner=OTHER)
+    run_script(url, "INSERT INTO saved_items (created_at, updated_at, title, prompt, text, model, params, owner) "
+                    "VALUES ('2025-01-01T00:00:00.000000+00:00', '2025-01-01T00:00:00.000000+00:00', 'Old', '', "
+                    "'from before owners', '', '{}', 'unknown')")
+    assert [i.title for i in store.everyones_items()] == ["Theirs", "Mine", "Old"]
+    assert [i.owner for i in store.everyones_items()][-1] == UNKNOWN_OWNER  # only the teacher sees these
+    assert [f.owner for f in store.everyones_feedback()] == [OTHER]
+    rows = list(csv.reader(io.StringIO(store.everyones_csv("items"))))
+    assert rows[0][-1] == "owner" and len(rows) == 4
+    assert len(list(csv.reader(io.StringIO(store.everyones_csv("feedback"))))) == 2
+    store.clear_everything()
+    assert store.everyones_items() == [] and store.everyones_feedback() == []
+
+
+def test_wrong_passcodes_are_counted_per_person_and_in_all(store: Store):
+    before = store.clock()
+    store.note_wrong_passcode("p-a")
+    store.note_wrong_passcode("p-a")
+    store.note_wrong_passcode("p-b")
+    assert store.wrong_passcodes_since(before, "p-a") == (3, 2)
+    assert store.wrong_passcodes_since(before, "p-c") == (3, 0)
+    assert store.wrong_passcodes_since(store.clock(), "p-a") == (0, 0)

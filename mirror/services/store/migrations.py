@@ -58,6 +58,14 @@ MIGRATIONS: list[list[str]] = [
         # Secrets the app makes itself (the key that signs a visitor's identity), shared by every replica.
         "CREATE TABLE app_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ],
+    [  # 4: wrong teacher passcodes, so that tries are limited across every replica
+        """CREATE TABLE teacher_attempts (
+            id {pk},
+            at TEXT NOT NULL,
+            who TEXT NOT NULL
+        )""",
+        "CREATE INDEX teacher_attempts_at ON teacher_attempts (at)",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

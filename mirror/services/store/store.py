@@ -45,6 +45,11 @@ _GET_ITEM = f"SELECT {_ITEM_COLUMNS} FROM saved_items WHERE id = ? AND owner = ?
 _LIST_ITEMS = f"SELECT {_ITEM_COLUMNS} FROM saved_items WHERE owner = ? ORDER BY created_at DESC, id DESC LIMIT ?"
 _ALL_ITEMS = f"SELECT {_ITEM_COLUMNS} FROM saved_items WHERE owner = ? ORDER BY created_at DESC, id DESC"
 _DELETE_ITEM = "DELETE FROM saved_items WHERE id = ? AND owner = ?"
+_ALL_OWNERS_ITEMS = f"SELECT {_ITEM_COLUMNS} FROM saved_items ORDER BY created_at DESC, id DESC LIMIT ?"
+_ALL_OWNERS_FEEDBACK = f"SELECT {_FEEDBACK_COLUMNS} FROM feedback ORDER BY created_at DESC, id DESC LIMIT ?"
+_CLEAR = ("DELETE FROM saved_items", "DELETE FROM feedback")
+_ADD_ATTEMPT = "INSERT INTO teacher_attempts (at, who) VALUES (?, ?)"
+_COUNT_ATTEMPTS = "SELECT COUNT(*), SUM(CASE WHEN who = ? THEN 1 ELSE 0 END) FROM teacher_attempts WHERE at >= ?"
 _ADD_SECRET = "INSERT INTO app_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"
 _GET_SECRET = "SELECT value FROM app_secrets WHERE name = ?"
 _MISSING = "Saved item {} does not exist (it may have been deleted)."
@@ -95,6 +100,15 @@ def _check_limit(limit: int) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ValueError(f"limit must be a positive integer, got {limit!r}")
     return limit
+
+
+def _csv(columns: str, rows: list[tuple[Any, ...]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([name.strip() for name in columns.split(",")])
+    for row in rows:
+        writer.writerow([spreadsheet_safe(value) for value in row])  # params is already JSON text
+    return out.getvalue()
 
 
 # --- the store -----------------------------------------------------------------------------------
@@ -209,13 +223,39 @@ class Store:
 
     def items_csv(self, *, owner: str) -> str:
         """`owner`'s saved items as CSV (header row first, newest first), safe to open in a spreadsheet."""
-        items = self._query(_ALL_ITEMS, (_check_owner(owner),))
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([name.strip() for name in _ITEM_COLUMNS.split(",")])
-        for row in items:
-            writer.writerow([spreadsheet_safe(value) for value in row])  # params is already JSON text
-        return out.getvalue()
+        return _csv(_ITEM_COLUMNS, self._query(_ALL_ITEMS, (_check_owner(owner),)))
+
+    # -- the teacher's view: everybody's rows (the caller has checked that a teacher asks)
+
+    def everyones_items(self, limit: int = 5000) -> list[SavedItem]:
+        """Every saved item, "unknown" owner included, newest first."""
+        return [self._item(row) for row in self._query(_ALL_OWNERS_ITEMS, (_check_limit(limit),))]
+
+    def everyones_feedback(self, limit: int = 5000) -> list[Feedback]:
+        """All feedback, newest first."""
+        rows = self._query(_ALL_OWNERS_FEEDBACK, (_check_limit(limit),))
+        return [Feedback(*row[:6], json.loads(row[6]), *row[7:]) for row in rows]
+
+    def everyones_csv(self, kind: str) -> str:
+        """Every saved item ("items") or all feedback ("feedback") as CSV, safe to open in a spreadsheet."""
+        columns, sql = {"items": (_ITEM_COLUMNS, _ALL_OWNERS_ITEMS),
+                        "feedback": (_FEEDBACK_COLUMNS, _ALL_OWNERS_FEEDBACK)}[kind]
+        return _csv(columns, self._query(sql, (10**9,)))
+
+    def clear_everything(self) -> None:
+        """Delete every saved item and all feedback, in one transaction."""
+        with transaction(self._backend) as conn:
+            for statement in _CLEAR:
+                conn.execute(self._sql(statement))
+
+    def note_wrong_passcode(self, who: str) -> None:
+        with transaction(self._backend) as conn:
+            conn.execute(self._sql(_ADD_ATTEMPT), (self.clock(), who))
+
+    def wrong_passcodes_since(self, since: str, who: str) -> tuple[int, int]:
+        """(wrong teacher passcodes since `since` from anybody, and from `who`)."""
+        total, mine = self._query(_COUNT_ATTEMPTS, (who, since))[0]
+        return int(total or 0), int(mine or 0)
 
     @staticmethod
     def _item(row: tuple[Any, ...]) -> SavedItem:

@@ -1,0 +1,62 @@
+"""The teacher's passcode: kept only as a salted scrypt hash, compared in constant time, wrong tries limited.
+
+The passcode comes from the deployment's secrets (`MIRROR_TEACHER_PASSCODE`). The process keeps its
+hash, never the text. Wrong tries are written to the database, so the limit holds across replicas:
+a person gets `PER_PERSON` wrong tries per `WINDOW_S`, and everybody together `IN_ALL` (a new browser
+session is a new person, so the second limit is what stops guessing by opening new sessions).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from mirror.services.store import Store
+
+WINDOW_S = 600
+PER_PERSON = 5
+IN_ALL = 30
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+
+
+class PasscodeRefused(Exception):
+    """A wrong passcode, or too many wrong ones: the message says which, in words for the user."""
+
+
+def hash_passcode(passcode: str, salt: bytes) -> bytes:
+    return hashlib.scrypt(passcode.encode(), salt=salt, **_SCRYPT)
+
+
+@dataclass(frozen=True)
+class TeacherPasscode:
+    """The hash of the configured passcode and its salt (made once per process)."""
+
+    salt: bytes
+    digest: bytes = field(repr=False)
+
+    @classmethod
+    def of(cls, passcode: str) -> "TeacherPasscode":
+        salt = secrets.token_bytes(16)
+        return cls(salt, hash_passcode(passcode, salt))
+
+    def matches(self, attempt: str) -> bool:
+        # compare_digest: the time taken does not tell how close a guess was.
+        return hmac.compare_digest(hash_passcode(attempt, self.salt), self.digest)
+
+
+def check_passcode(store: Store, expected: TeacherPasscode, attempt: str, who: str) -> None:
+    """Return when `attempt` is the passcode; raise PasscodeRefused (and count the try) otherwise."""
+    since = (datetime.now(timezone.utc) - timedelta(seconds=WINDOW_S)).isoformat(timespec="microseconds")
+    everybody, mine = store.wrong_passcodes_since(since, who)
+    if mine >= PER_PERSON or everybody >= IN_ALL:
+        minutes = math.ceil(WINDOW_S / 60)
+        raise PasscodeRefused(f"Too many wrong passcodes: wait {minutes} minutes, then try again.")
+    if not attempt or not expected.matches(attempt):
+        store.note_wrong_passcode(who)
+        left = PER_PERSON - mine - 1
+        raise PasscodeRefused("That is not the teacher passcode."
+                              + (f" {left} more {'try' if left == 1 else 'tries'} before a pause." if left < 3 else ""))

@@ -1,0 +1,112 @@
+"""The Teacher page: the passcode, then everybody's saved work and feedback, their CSV, and clearing them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pandas as pd
+import streamlit as st
+
+from mirror.services.store import StoreError
+from mirror.services.teacher import PasscodeRefused, TeacherPasscode, check_passcode
+from mirror.ui import state
+from mirror.ui.identity import current_person
+from mirror.ui.store import get_store
+
+PASSCODE_ENV = "MIRROR_TEACHER_PASSCODE"
+
+
+@st.cache_resource(show_spinner=False)
+def _passcode(fingerprint: str) -> TeacherPasscode:
+    # Keyed by a fingerprint, so the cache never holds the passcode's text; hashed once per process.
+    return TeacherPasscode.of(os.environ[PASSCODE_ENV])
+
+
+def _configured() -> TeacherPasscode | None:
+    text = os.environ.get(PASSCODE_ENV, "")
+    return _passcode(hashlib.sha256(text.encode()).hexdigest()) if text else None
+
+
+def is_teacher() -> bool:
+    return bool(st.session_state.get(state.TEACHER))
+
+
+def teacher_page() -> None:
+    expected = _configured()
+    if expected is None:
+        st.info(f"No teacher passcode is set on this server. Whoever runs it sets `{PASSCODE_ENV}` in "
+                "`.streamlit/secrets.toml` (or the environment); then this page asks for it.")
+        return
+    if not is_teacher():
+        _sign_in(expected)
+        return
+    _teacher_view()
+
+
+def _sign_in(expected: TeacherPasscode) -> None:
+    st.caption("Teachers see everybody's saved work and feedback here. Students: this page is not for you; "
+               "your own saved texts are under Chat → Saved.")
+    with st.form("teacher_sign_in"):
+        attempt = st.text_input("Teacher passcode", type="password", key=state.TEACHER_ATTEMPT)
+        sent = st.form_submit_button("Sign in", type="primary")
+    if not sent:
+        return
+    store = get_store()
+    if store is None:
+        return
+    try:
+        check_passcode(store, expected, attempt or "", current_person())
+    except PasscodeRefused as refused:
+        st.error(str(refused))
+        return
+    except StoreError as error:
+        st.error(f"Cannot check the passcode now: {error}")
+        return
+    st.session_state[state.TEACHER] = True
+    st.rerun()
+
+
+def _clear(confirmed_key: str) -> None:
+    store = get_store()
+    # Checked again here: a callback is server code and must not trust how it was reached.
+    if store is None or not is_teacher() or not st.session_state.get(confirmed_key):
+        st.session_state[state.TEACHER_NOTICE] = ("warning", "Tick the box first: nothing was deleted.")
+        return
+    try:
+        store.clear_everything()
+        st.session_state[state.TEACHER_NOTICE] = ("success", "Every saved text and all feedback are deleted.")
+    except StoreError as error:
+        st.session_state[state.TEACHER_NOTICE] = ("error", f"Nothing deleted: {error}")
+
+
+def _teacher_view() -> None:
+    store = get_store()
+    if store is None:
+        return
+    kind, text = st.session_state.pop(state.TEACHER_NOTICE, (None, ""))
+    if kind:
+        getattr(st, kind)(text)
+    if st.button("Sign out"):
+        st.session_state.pop(state.TEACHER, None)
+        st.rerun()
+    try:
+        items, feedback = store.everyones_items(), store.everyones_feedback()
+    except StoreError as error:
+        st.error(str(error))
+        return
+    saved_tab, feedback_tab, clear_tab = st.tabs([f"📚 Saved work ({len(items)})", f"👍 Feedback ({len(feedback)})",
+                                                  "🧹 Clear"])
+    with saved_tab:
+        st.download_button("⬇️ All saved work as CSV", store.everyones_csv("items"), file_name="saved-work.csv",
+                           mime="text/csv")
+        st.dataframe(pd.DataFrame([{"owner": i.owner, "title": i.title, "saved": i.created_at[:16].replace("T", " "),
+                                    "text": i.text, "model": i.model} for i in items]), hide_index=True)
+    with feedback_tab:
+        st.download_button("⬇️ All feedback as CSV", store.everyones_csv("feedback"), file_name="feedback.csv",
+                           mime="text/csv")
+        st.dataframe(pd.DataFrame([{"owner": f.owner, "score": "👍" if f.score else "👎", "comment": f.comment,
+                                    "prompt": f.prompt, "reply": f.reply} for f in feedback]), hide_index=True)
+    with clear_tab:
+        st.checkbox("Yes, delete every saved text and all feedback", key=state.TEACHER_CONFIRM)
+        st.button("Delete everything", on_click=_clear, args=(state.TEACHER_CONFIRM,))

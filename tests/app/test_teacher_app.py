@@ -1,0 +1,67 @@
+"""The Teacher page: no passcode configured, a wrong one, the right one, everybody's work, clearing it."""
+
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import HOME, TIMEOUT
+
+TEACHER = "app_pages/4_Teacher.py"
+PASSCODE = "owl-lantern-42"
+
+
+def teacher_page(monkeypatch, tmp_path, passcode: str | None = PASSCODE) -> AppTest:
+    monkeypatch.setenv("MIRROR_DATABASE_URL", f"sqlite:///{tmp_path / 'mirror.sqlite3'}")
+    if passcode is None:
+        monkeypatch.delenv("MIRROR_TEACHER_PASSCODE", raising=False)
+    else:
+        monkeypatch.setenv("MIRROR_TEACHER_PASSCODE", passcode)
+    at = AppTest.from_file(HOME, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page(TEACHER).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def sign_in(at: AppTest, attempt: str) -> AppTest:
+    at.text_input(key="teacher_attempt").set_value(attempt)
+    next(b for b in at.button if b.label == "Sign in").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_without_a_configured_passcode_the_page_says_how_to_set_one(bundled, monkeypatch, tmp_path):
+    at = teacher_page(monkeypatch, tmp_path, passcode=None)
+    assert any("MIRROR_TEACHER_PASSCODE" in i.value for i in at.info)
+    assert not at.text_input
+
+
+def test_a_wrong_passcode_is_refused_and_shows_nothing(bundled, monkeypatch, tmp_path):
+    from mirror.services.store import Store
+
+    at = teacher_page(monkeypatch, tmp_path)
+    Store().save_item(owner="p-AAAAAAAAAAAAAAAA", title="A student's poem", text="mine")
+    sign_in(at, "owl-lantern-41")
+    assert any("not the teacher passcode" in e.value for e in at.error)
+    assert not at.dataframe
+    assert "mirror_teacher" not in at.session_state
+
+
+def test_the_teacher_sees_everyones_work_and_can_clear_it(bundled, monkeypatch, tmp_path):
+    from mirror.services.store import Store
+
+    at = teacher_page(monkeypatch, tmp_path)
+    store = Store()
+    store.save_item(owner="p-AAAAAAAAAAAAAAAA", title="Alice's poem", text="one")
+    store.save_item(owner="p-BBBBBBBBBBBBBBBB", title="Bob's poem", text="two")
+    store.add_feedback(owner="p-BBBBBBBBBBBBBBBB", session_id="s", model="m", prompt="p", reply="r", score=1)
+    sign_in(at, PASSCODE)
+    assert not at.error
+    saved = at.dataframe[0].value
+    assert sorted(saved["title"]) == ["Alice's poem", "Bob's poem"]
+    assert sorted(saved["owner"]) == ["p-AAAAAAAAAAAAAAAA", "p-BBBBBBBBBBBBBBBB"]
+    assert list(at.dataframe[1].value["owner"]) == ["p-BBBBBBBBBBBBBBBB"]
+
+    next(b for b in at.button if b.label == "Delete everything").click().run()  # not confirmed: nothing goes
+    assert any("Tick the box first" in w.value for w in at.warning) and len(Store().everyones_items()) == 2
+    at.checkbox(key="teacher_confirm_clear").check().run()
+    next(b for b in at.button if b.label == "Delete everything").click().run()
+    assert Store().everyones_items() == [] and Store().everyones_feedback() == []
