@@ -23,6 +23,9 @@ TEACHER = "mirror_teacher"  # True once this session gave the teacher passcode
 TEACHER_ATTEMPT = "teacher_attempt"
 TEACHER_NOTICE = "teacher_notice"
 TEACHER_CONFIRM = "teacher_confirm_clear"
+CLASS_GUESS = "class_guess"
+PROJECTOR_PROMPT = "projector_prompt"
+PROJECTOR_NOTICE = "projector_notice"
 PERSON = "mirror_person"  # this visitor's person id (mirror.ui.identity), the owner of what they save
 FRAME = "mirror_frame"  # this run's model and parameters, set by the entrypoint for the page it runs
 

@@ -108,6 +108,12 @@ def one_at_a_time_server():
 TEACHER_PASSCODE = "e2e-owl-lantern"
 
 
+@pytest.fixture
+def teacher_passcode() -> str:
+    """The teacher passcode `own_database_server` is started with."""
+    return TEACHER_PASSCODE
+
+
 @pytest.fixture(scope="module")
 def own_database_server(tmp_path_factory):
     """The app on a database of its own (a test then knows exactly what is saved in it), with a teacher

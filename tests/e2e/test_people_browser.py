@@ -31,7 +31,8 @@ def show_view(page, label: str) -> None:
     expect_idle(page, LOAD_TIMEOUT_MS)
 
 
-def test_each_person_sees_only_their_own_work_and_a_reload_keeps_it(own_database_server, chromium_browser, artifacts_dir):
+def test_each_person_sees_only_their_own_work_and_a_reload_keeps_it(own_database_server, teacher_passcode,
+                                                                    chromium_browser, artifacts_dir):
     alice_context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
     bob_context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
     try:
@@ -60,7 +61,7 @@ def test_each_person_sees_only_their_own_work_and_a_reload_keeps_it(own_database
             teacher.goto(f"{own_database_server}/Teacher", wait_until="domcontentloaded")
             passcode = teacher.get_by_label("Teacher passcode")
             expect_shown(teacher, passcode, LOAD_TIMEOUT_MS)
-            passcode.fill("e2e-owl-lantern")
+            passcode.fill(teacher_passcode)
             teacher.get_by_role("button", name="Sign in").click()
             expect(teacher.get_by_role("tab", name="📚 Saved work (1)")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
             expect_idle(teacher, LOAD_TIMEOUT_MS)

@@ -66,6 +66,32 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX teacher_attempts_at ON teacher_attempts (at)",
     ],
+    [  # 5: classes, their members, and the rounds and votes of "Guess the next word"
+        "CREATE TABLE classes (code TEXT PRIMARY KEY, teacher TEXT NOT NULL, created_at TEXT NOT NULL)",
+        """CREATE TABLE class_members (
+            code TEXT NOT NULL,
+            person TEXT NOT NULL,
+            name TEXT NOT NULL,
+            joined_at TEXT NOT NULL,
+            PRIMARY KEY (code, person)
+        )""",
+        """CREATE TABLE rounds (
+            id {pk},
+            code TEXT NOT NULL,
+            prompt TEXT NOT NULL,
+            opened_at TEXT NOT NULL,
+            closed_at TEXT,
+            result TEXT
+        )""",
+        "CREATE INDEX rounds_code ON rounds (code, id)",
+        """CREATE TABLE votes (
+            round_id {int64} NOT NULL,
+            person TEXT NOT NULL,
+            guess TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (round_id, person)
+        )""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

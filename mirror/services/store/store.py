@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mirror.services.store.backends import backend_for, transaction
+from mirror.services.store.classes import ClassTables
 from mirror.services.store.clock import Clock, now
 from mirror.services.store.errors import StoreError
 from mirror.services.store.migrations import migrate, schema_version
@@ -131,6 +132,7 @@ class Store:
         self._sql = self._backend.dialect.sql
         self._backend.prepare()
         migrate(self._backend, self.clock)
+        self.classes = ClassTables(self._backend, lambda: self.clock())  # the classroom's tables
 
     def __repr__(self) -> str:
         return f"Store({self.target!r})"

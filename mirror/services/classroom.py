@@ -1,0 +1,229 @@
+"""A class and its game "Guess the next word": codes, members, rounds, votes and the reveal.
+
+The teacher opens a class (a 4-letter code); students join with the code and a name. In a round the
+class guesses the word the mirror will write next; the reveal sets the class's guesses beside the
+model's own probabilities. Everything lives in the database (`Store.classes`), so it works across
+replicas. Probabilities are the raw model's (no sampler): what the model expects, not what one draw
+gave. A word's probability is that of all its tokens in a row after the prompt (a word the
+tokenizer splits is merged back), written with a leading space unless the prompt ends in one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import secrets
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+
+import torch
+
+from mirror.engine.generation import Generation
+from mirror.engine.sampling import SamplingParams
+from mirror.models import LoadedModel
+from mirror.services import explorer
+from mirror.services.scoring import score_ids
+from mirror.services.store import Store
+from mirror.services.store.classes import RoundRow
+from mirror.text import visible_whitespace
+
+CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as 1 and 0 on a projector
+CODE_LENGTH = 4
+CLASS_HOURS = 12  # a code older than this is expired
+MAX_NAME_CHARS = 40
+MAX_GUESS_CHARS = 40
+MAX_PROMPT_CHARS = 2000
+MODEL_WORDS = 10  # the model's top tokens shown beside the class's guesses
+EXAMPLE_PROMPTS = ("The capital of France is", "Once upon a time there was a", "My favourite animal is the",
+                   "The opposite of hot is", "Two plus two equals")
+
+
+class ClassError(ValueError):
+    """Something a student or teacher did that the class refuses; the message says what to do."""
+
+
+def _stamp(hours_ago: float) -> str:
+    return (datetime.now(timezone.utc) - timedelta(hours=hours_ago)).isoformat(timespec="microseconds")
+
+
+def normal_code(code: str | None) -> str:
+    return re.sub(r"\s+", "", code or "").upper()
+
+
+def open_class(store: Store, teacher: str) -> str:
+    """A new class with a fresh code; returns the code."""
+    for _ in range(50):
+        code = "".join(secrets.choice(CODE_LETTERS) for _ in range(CODE_LENGTH))
+        if store.classes.add_class(code, teacher):
+            return code
+    raise ClassError("Could not find a free class code; try again.")
+
+
+def check_class(store: Store, code: str | None) -> str:
+    """The class's code when it exists and has not expired; ClassError otherwise."""
+    wanted = normal_code(code)
+    if not wanted:
+        raise ClassError("Type the class code your teacher shows (four letters).")
+    found = store.classes.get_class(wanted)
+    if found is None:
+        raise ClassError(f"No class has the code {wanted}: check it with your teacher.")
+    if found.created_at < _stamp(CLASS_HOURS):
+        raise ClassError(f"The class {wanted} has ended (codes last {CLASS_HOURS} hours): ask your teacher for "
+                         "today's code.")
+    return wanted
+
+
+def my_class(store: Store, person: str) -> tuple[str, str] | None:
+    """(code, name) of the class this person joined last, while it lasts (a reload finds it again)."""
+    return store.classes.latest_membership(person, _stamp(CLASS_HOURS))
+
+
+def my_open_class(store: Store, teacher: str) -> str | None:
+    """The code of the class this teacher opened last, while it lasts."""
+    return store.classes.latest_opened(teacher, _stamp(CLASS_HOURS))
+
+
+def join_class(store: Store, code: str | None, person: str, name: str | None) -> str:
+    """Join (or rename yourself in) a class; returns its code."""
+    wanted = check_class(store, code)
+    shown = " ".join((name or "").split())
+    if not shown:
+        raise ClassError("Type your name, so the class can see who guessed what.")
+    if len(shown) > MAX_NAME_CHARS:
+        raise ClassError(f"Your name has {len(shown)} characters; at most {MAX_NAME_CHARS}.")
+    store.classes.join(wanted, person, shown)
+    return wanted
+
+
+def start_round(store: Store, code: str, prompt: str) -> int:
+    text = (prompt or "").rstrip("\n")
+    if not text.strip():
+        raise ClassError("Type a prompt first: the class guesses the word that comes after it.")
+    if len(text) > MAX_PROMPT_CHARS:
+        raise ClassError(f"The prompt has {len(text):,} characters; at most {MAX_PROMPT_CHARS:,}.")
+    return store.classes.open_round(check_class(store, code), text)
+
+
+def cast_vote(store: Store, code: str, person: str, guess: str | None) -> None:
+    """One guess per student per round; ClassError for an empty, too long, late or second guess."""
+    word = " ".join((guess or "").split())
+    if not word:
+        raise ClassError("Type the word you expect next.")
+    if len(word) > MAX_GUESS_CHARS:
+        raise ClassError(f"Your guess has {len(word)} characters; one word of at most {MAX_GUESS_CHARS}, please.")
+    wanted = check_class(store, code)
+    if store.classes.member_name(wanted, person) is None:
+        raise ClassError(f"Join the class {wanted} first (your name and its code).")
+    current = store.classes.latest_round(wanted)
+    if current is None:
+        raise ClassError("There is no round yet: wait for your teacher to start one.")
+    outcome = store.classes.vote(current.id, person, word)
+    if outcome == "again":
+        raise ClassError("You have guessed in this round already: one guess each.")
+    if outcome == "closed":
+        raise ClassError("Too late: this round has been revealed. Wait for the next one.")
+
+
+@dataclass(frozen=True)
+class WordRow:
+    word: str
+    votes: int
+    class_share: float  # of the class's guesses
+    model_prob: float  # the raw model's probability of writing this word next
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    prompt: str
+    voters: int
+    words: tuple[WordRow, ...]  # the class's guesses and the model's top words, most likely (model) first
+    top_word: str  # the model's most likely next token, as a word
+    top_prob: float
+    top_guessers: tuple[str, ...]  # names of those who guessed it
+    class_score: float  # the mean model probability of the class's guesses (nan without guesses)
+    favourite: str | None  # the class's most common guess
+    favourite_is_top: bool
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "RoundResult":
+        data = json.loads(text)
+        data["words"] = tuple(WordRow(**w) for w in data["words"])
+        data["top_guessers"] = tuple(data["top_guessers"])
+        return cls(**data)
+
+
+def _key(word: str) -> str:
+    return word.strip().lower()
+
+
+def word_probability(lm: LoadedModel, prompt_ids: list[int], prompt: str, word: str) -> float:
+    """The raw model's probability of writing `word` next: all its tokens in a row after the prompt."""
+    spelled = word if prompt.endswith((" ", "\n")) else " " + word
+    ids = lm.encode(spelled)
+    scored = score_ids(lm, ids, top=1, context=prompt_ids)
+    return math.exp(sum(t.logprob for t in scored.tokens))
+
+
+def compute_result(lm: LoadedModel, prompt: str, votes: list[tuple[str, str]], names: dict[str, str]) -> RoundResult:
+    prompt_ids = lm.encode(prompt)
+    probs = torch.softmax(explorer.next_token_logits(lm, prompt_ids), dim=-1)
+    top = torch.topk(probs, MODEL_WORDS)
+    tokens = lm.token_strings(top.indices.tolist())
+    top_word = tokens[0].strip() or visible_whitespace(tokens[0])
+    spelling: dict[str, str] = {}
+    for token in tokens:
+        if token.strip():
+            spelling.setdefault(_key(token), token.strip())
+    counts = Counter(_key(guess) for _, guess in votes)
+    for _, guess in votes:
+        spelling.setdefault(_key(guess), guess)
+    model_prob = {key: word_probability(lm, prompt_ids, prompt, shown) for key, shown in spelling.items()}
+    rows = sorted((WordRow(spelling[k], counts.get(k, 0), counts.get(k, 0) / len(votes) if votes else 0.0,
+                           model_prob[k]) for k in spelling), key=lambda r: (-r.model_prob, -r.votes, r.word))
+    favourite = counts.most_common(1)[0][0] if votes else None
+    guessed = [model_prob[_key(g)] for _, g in votes]
+    return RoundResult(
+        prompt=prompt, voters=len(votes), words=tuple(rows), top_word=top_word, top_prob=float(probs[top.indices[0]]),
+        top_guessers=tuple(names.get(p, "?") for p, g in votes if _key(g) == _key(top_word)),
+        class_score=sum(guessed) / len(guessed) if guessed else float("nan"),
+        favourite=spelling[favourite] if favourite else None,
+        favourite_is_top=favourite is not None and favourite == _key(top_word),
+    )
+
+
+def reveal(store: Store, lm: LoadedModel, code: str) -> RoundResult:
+    """Close the current round and compute its result (a round revealed already keeps its result)."""
+    current = _current(store, code)
+    if current.result is not None:
+        return RoundResult.from_json(current.result)
+    names = dict(store.classes.members(current.code))
+    result = compute_result(lm, current.prompt, store.classes.votes(current.id), names)
+    if not store.classes.close_round(current.id, result.to_json()):
+        closed = _current(store, code)  # revealed by another replica meanwhile: show that one
+        if closed.result is not None:
+            return RoundResult.from_json(closed.result)
+    return result
+
+
+def continue_text(store: Store, lm: LoadedModel, code: str, params: SamplingParams) -> tuple[str, int | None]:
+    """The model writes its next token with the sampler's settings; a new round starts after it.
+
+    Returns (the piece written, the new round's id), or (piece, None) when the model ended the text.
+    """
+    current = _current(store, code)
+    result = Generation(lm, lm.encode(current.prompt), params.replace(max_new_tokens=1)).run_to_end()
+    if not result.text:
+        return "", None
+    return result.text, start_round(store, code, current.prompt + result.text)
+
+
+def _current(store: Store, code: str) -> RoundRow:
+    current = store.classes.latest_round(check_class(store, code))
+    if current is None:
+        raise ClassError("There is no round yet: type a prompt and start one.")
+    return current
