@@ -85,6 +85,12 @@ def my_open_class(store: Store, teacher: str) -> str | None:
     return store.classes.latest_opened(teacher, _stamp(CLASS_HOURS))
 
 
+def class_of(store: Store, person: str) -> str | None:
+    """The code of the class the person is in now, if any (their saved work and feedback go with it)."""
+    joined = my_class(store, person)
+    return joined[0] if joined else None
+
+
 def join_class(store: Store, code: str | None, person: str, name: str | None) -> str:
     """Join (or rename yourself in) a class; returns its code."""
     wanted = check_class(store, code)

@@ -19,6 +19,7 @@ from mirror.ui import state
 from mirror.ui.pages import INSPECTOR, switch_to
 from mirror.ui.state import FeedbackKeys, InspectorSource
 from mirror.ui.steps import read_steps, stored_step
+from mirror.services import classroom
 from mirror.ui.identity import current_person
 from mirror.ui.store import get_store, session_id
 from mirror.ui.streaming import start_reply, stream_into, summary_line
@@ -119,7 +120,8 @@ def _send_feedback(turn_id: str, model: str) -> None:
         st.session_state[keys.message] = ("error", "Saving is unavailable; your comment is still here.")
         return
     try:
-        store.add_feedback(owner=current_person(), session_id=session_id(), model=turn.reply.model or model,
+        store.add_feedback(owner=current_person(), class_code=classroom.class_of(store, current_person()),
+                           session_id=session_id(), model=turn.reply.model or model,
                            prompt=conv.prompt_before(turn_id), reply=turn.content, score=int(score),
                            params=turn.reply.params, seed=turn.reply.seed,
                            comment=(st.session_state.get(keys.comment) or "").strip() or None)
@@ -263,7 +265,8 @@ def _save_draft(lm_name: str) -> None:
             store.update_item(draft["item_id"], owner=current_person(), title=title, text=text)
             _notice("success", f"Updated “{title.strip()}”.")
         else:
-            draft["item_id"] = store.save_item(owner=current_person(), title=title, text=text, prompt=draft.get("prompt", ""),
+            draft["item_id"] = store.save_item(owner=current_person(), class_code=classroom.class_of(store, current_person()),
+                                               title=title, text=text, prompt=draft.get("prompt", ""),
                                                model=draft.get("model", lm_name), params=draft.get("params"),
                                                seed=draft.get("seed"), session_id=session_id())
             st.session_state[state.DRAFT] = draft

@@ -23,6 +23,7 @@ TEACHER = "mirror_teacher"  # True once this session gave the teacher passcode
 TEACHER_ATTEMPT = "teacher_attempt"
 TEACHER_NOTICE = "teacher_notice"
 TEACHER_CONFIRM = "teacher_confirm_clear"
+TEACHER_CLASS = "teacher_class"  # the class the Teacher page shows (None: all)
 CLASS_GUESS = "class_guess"
 PROJECTOR_PROMPT = "projector_prompt"
 PROJECTOR_NOTICE = "projector_notice"

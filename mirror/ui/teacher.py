@@ -67,15 +67,16 @@ def _sign_in(expected: TeacherPasscode) -> None:
     st.rerun()
 
 
-def _clear(confirmed_key: str) -> None:
+def _clear(confirmed_key: str, class_code: str | None) -> None:
     store = get_store()
     # Checked again here: a callback is server code and must not trust how it was reached.
     if store is None or not is_teacher() or not st.session_state.get(confirmed_key):
         st.session_state[state.TEACHER_NOTICE] = ("warning", "Tick the box first: nothing was deleted.")
         return
     try:
-        store.clear_everything()
-        st.session_state[state.TEACHER_NOTICE] = ("success", "Every saved text and all feedback are deleted.")
+        store.clear(class_code)
+        st.session_state[state.TEACHER_NOTICE] = (
+            "success", f"The saved texts and feedback of {_scope(class_code)} are deleted.")
     except StoreError as error:
         st.session_state[state.TEACHER_NOTICE] = ("error", f"Nothing deleted: {error}")
 
@@ -91,22 +92,32 @@ def _teacher_view() -> None:
         st.session_state.pop(state.TEACHER, None)
         st.rerun()
     try:
-        items, feedback = store.everyones_items(), store.everyones_feedback()
+        classes = [c.code for c in store.classes.recent_classes()]
+        class_code = st.selectbox("Class", [None, *classes], format_func=lambda c: _scope(c).capitalize(),
+                                  key=state.TEACHER_CLASS)
+        items, feedback = store.everyones_items(class_code=class_code), store.everyones_feedback(class_code=class_code)
+        names = store.classes.names()
     except StoreError as error:
         st.error(str(error))
         return
     saved_tab, feedback_tab, clear_tab = st.tabs([f"📚 Saved work ({len(items)})", f"👍 Feedback ({len(feedback)})",
                                                   "🧹 Clear"])
     with saved_tab:
-        st.download_button("⬇️ All saved work as CSV", store.everyones_csv("items"), file_name="saved-work.csv",
-                           mime="text/csv")
-        st.dataframe(pd.DataFrame([{"owner": i.owner, "title": i.title, "saved": i.created_at[:16].replace("T", " "),
-                                    "text": i.text, "model": i.model} for i in items]), hide_index=True)
+        st.download_button("⬇️ This saved work as CSV", store.everyones_csv("items", class_code),
+                           file_name="saved-work.csv", mime="text/csv")
+        st.dataframe(pd.DataFrame([{"who": names.get(i.owner, i.owner), "class": i.class_code, "title": i.title,
+                                    "saved": i.created_at[:16].replace("T", " "), "text": i.text, "model": i.model}
+                                   for i in items]), hide_index=True)
     with feedback_tab:
-        st.download_button("⬇️ All feedback as CSV", store.everyones_csv("feedback"), file_name="feedback.csv",
-                           mime="text/csv")
-        st.dataframe(pd.DataFrame([{"owner": f.owner, "score": "👍" if f.score else "👎", "comment": f.comment,
-                                    "prompt": f.prompt, "reply": f.reply} for f in feedback]), hide_index=True)
+        st.download_button("⬇️ This feedback as CSV", store.everyones_csv("feedback", class_code),
+                           file_name="feedback.csv", mime="text/csv")
+        st.dataframe(pd.DataFrame([{"who": names.get(f.owner, f.owner), "class": f.class_code,
+                                    "score": "👍" if f.score else "👎", "comment": f.comment, "prompt": f.prompt,
+                                    "reply": f.reply} for f in feedback]), hide_index=True)
     with clear_tab:
-        st.checkbox("Yes, delete every saved text and all feedback", key=state.TEACHER_CONFIRM)
-        st.button("Delete everything", on_click=_clear, args=(state.TEACHER_CONFIRM,))
+        st.checkbox(f"Yes, delete the saved texts and feedback of {_scope(class_code)}", key=state.TEACHER_CONFIRM)
+        st.button("Delete them", on_click=_clear, args=(state.TEACHER_CONFIRM, class_code))
+
+
+def _scope(class_code: str | None) -> str:
+    return f"class {class_code}" if class_code else "every class (and from before classes)"

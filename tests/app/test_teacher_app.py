@@ -57,11 +57,32 @@ def test_the_teacher_sees_everyones_work_and_can_clear_it(bundled, monkeypatch, 
     assert not at.error
     saved = at.dataframe[0].value
     assert sorted(saved["title"]) == ["Alice's poem", "Bob's poem"]
-    assert sorted(saved["owner"]) == ["p-AAAAAAAAAAAAAAAA", "p-BBBBBBBBBBBBBBBB"]
-    assert list(at.dataframe[1].value["owner"]) == ["p-BBBBBBBBBBBBBBBB"]
+    assert sorted(saved["who"]) == ["p-AAAAAAAAAAAAAAAA", "p-BBBBBBBBBBBBBBBB"]  # not in a class: no name
+    assert list(at.dataframe[1].value["who"]) == ["p-BBBBBBBBBBBBBBBB"]
 
-    next(b for b in at.button if b.label == "Delete everything").click().run()  # not confirmed: nothing goes
+    next(b for b in at.button if b.label == "Delete them").click().run()  # not confirmed: nothing goes
     assert any("Tick the box first" in w.value for w in at.warning) and len(Store().everyones_items()) == 2
     at.checkbox(key="teacher_confirm_clear").check().run()
-    next(b for b in at.button if b.label == "Delete everything").click().run()
+    next(b for b in at.button if b.label == "Delete them").click().run()
     assert Store().everyones_items() == [] and Store().everyones_feedback() == []
+
+
+def test_the_teacher_picks_a_class_and_sees_its_work_by_name_and_clears_that_class_only(bundled, monkeypatch,
+                                                                                        tmp_path):
+    from mirror.services import classroom
+    from mirror.services.store import Store
+
+    at = teacher_page(monkeypatch, tmp_path)
+    store = Store()
+    code = classroom.open_class(store, "p-TTTTTTTTTTTTTTTT")
+    classroom.join_class(store, code, "p-AAAAAAAAAAAAAAAA", "Ada")
+    store.save_item(owner="p-AAAAAAAAAAAAAAAA", title="Ada's poem", text="one",
+                    class_code=classroom.class_of(store, "p-AAAAAAAAAAAAAAAA"))
+    store.save_item(owner="p-BBBBBBBBBBBBBBBB", title="Outside any class", text="two")
+    sign_in(at, PASSCODE)
+    at.selectbox(key="teacher_class").set_value(code).run()
+    saved = at.dataframe[0].value
+    assert list(saved["who"]) == ["Ada"] and list(saved["class"]) == [code]
+    at.checkbox(key="teacher_confirm_clear").check().run()
+    next(b for b in at.button if b.label == "Delete them").click().run()
+    assert [i.title for i in Store().everyones_items()] == ["Outside any class"]

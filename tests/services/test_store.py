@@ -235,7 +235,7 @@ def test_csv_parses_back_and_neutralises_formulas(store: Store):
 
     rows = list(csv.reader(io.StringIO(store.items_csv(owner=OWNER))))
     assert rows[0] == ["id", "created_at", "updated_at", "session_id", "title", "prompt", "text", "model",
-                       "params", "seed", "owner"]
+                       "params", "seed", "owner", "class_code"]
     assert len(rows) == 3
     by_id = {int(row[0]): dict(zip(rows[0], row)) for row in rows[1:]}
     assert by_id[plain]["text"] == 'He said "hi",\nthen left'
@@ -250,7 +250,7 @@ def test_csv_parses_back_and_neutralises_formulas(store: Store):
 
 def test_csv_of_empty_store_is_just_the_header(store: Store):
     assert list(csv.reader(io.StringIO(store.items_csv(owner=OWNER)))) == [
-        ["id", "created_at", "updated_at", "session_id", "title", "prompt", "text", "model", "params", "seed", "owner"]]
+        ["id", "created_at", "updated_at", "session_id", "title", "prompt", "text", "model", "params", "seed", "owner", "class_code"]]
 
 
 # --- schema and migrations -----------------------------------------------------------------------
@@ -647,9 +647,9 @@ def test_the_teachers_view_has_everyones_rows_and_clearing_empties_both_tables(s
     assert [i.owner for i in store.everyones_items()][-1] == UNKNOWN_OWNER  # only the teacher sees these
     assert [f.owner for f in store.everyones_feedback()] == [OTHER]
     rows = list(csv.reader(io.StringIO(store.everyones_csv("items"))))
-    assert rows[0][-1] == "owner" and len(rows) == 4
+    assert rows[0][-2:] == ["owner", "class_code"] and len(rows) == 4
     assert len(list(csv.reader(io.StringIO(store.everyones_csv("feedback"))))) == 2
-    store.clear_everything()
+    store.clear()
     assert store.everyones_items() == [] and store.everyones_feedback() == []
 
 
@@ -661,3 +661,15 @@ def test_wrong_passcodes_are_counted_per_person_and_in_all(store: Store):
     assert store.wrong_passcodes_since(before, "p-a") == (3, 2)
     assert store.wrong_passcodes_since(before, "p-c") == (3, 0)
     assert store.wrong_passcodes_since(store.clock(), "p-a") == (0, 0)
+
+
+def test_work_is_kept_per_class_and_a_class_can_be_cleared_alone(store: Store):
+    store.save_item(**_item(title="In ABCD"), owner=OWNER, class_code="ABCD")
+    store.save_item(**_item(title="In WXYZ"), owner=OTHER, class_code="WXYZ")
+    store.add_feedback(session_id="s", model="m", prompt="p", reply="r", score=1, owner=OWNER, class_code="ABCD")
+    assert [i.title for i in store.everyones_items(class_code="ABCD")] == ["In ABCD"]
+    assert [f.class_code for f in store.everyones_feedback(class_code="ABCD")] == ["ABCD"]
+    assert store.everyones_feedback(class_code="WXYZ") == []
+    assert "In WXYZ" not in store.everyones_csv("items", class_code="ABCD")
+    store.clear("ABCD")
+    assert [i.title for i in store.everyones_items()] == ["In WXYZ"] and store.everyones_feedback() == []

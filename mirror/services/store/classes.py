@@ -25,6 +25,8 @@ _MEMBERS = "SELECT person, name FROM class_members WHERE code = ? ORDER BY joine
 _LATEST_MEMBERSHIP = ("SELECT m.code, m.name FROM class_members m JOIN classes c ON c.code = m.code "
                       "WHERE m.person = ? AND c.created_at >= ? ORDER BY m.joined_at DESC LIMIT 1")
 _LATEST_OPENED = "SELECT code FROM classes WHERE teacher = ? AND created_at >= ? ORDER BY created_at DESC LIMIT 1"
+_ALL_CLASSES = "SELECT code, teacher, created_at FROM classes ORDER BY created_at DESC LIMIT ?"
+_NAMES = "SELECT person, name FROM class_members ORDER BY joined_at"
 _IS_MEMBER = "SELECT name FROM class_members WHERE code = ? AND person = ?"
 _CLOSE_OPEN = "UPDATE rounds SET closed_at = ? WHERE code = ? AND closed_at IS NULL"
 _OPEN_ROUND = "INSERT INTO rounds (code, prompt, opened_at) VALUES (?, ?, ?)"
@@ -92,6 +94,13 @@ class ClassTables:
     def latest_opened(self, teacher: str, since: str) -> str | None:
         rows = self._query(_LATEST_OPENED, (teacher, since))
         return rows[0][0] if rows else None
+
+    def recent_classes(self, limit: int = 50) -> list[ClassRow]:
+        return [ClassRow(*row) for row in self._query(_ALL_CLASSES, (limit,))]
+
+    def names(self) -> dict[str, str]:
+        """Every member's latest name, by person id."""
+        return dict(self._query(_NAMES, ()))
 
     def member_name(self, code: str, person: str) -> str | None:
         rows = self._query(_IS_MEMBER, (code, person))

@@ -66,7 +66,9 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX teacher_attempts_at ON teacher_attempts (at)",
     ],
-    [  # 5: classes, their members, and the rounds and votes of "Guess the next word"
+    [  # 5: classes, their members, the rounds and votes of "Guess the next word"; work kept per class
+        "ALTER TABLE saved_items ADD COLUMN class_code TEXT",
+        "ALTER TABLE feedback ADD COLUMN class_code TEXT",
         "CREATE TABLE classes (code TEXT PRIMARY KEY, teacher TEXT NOT NULL, created_at TEXT NOT NULL)",
         """CREATE TABLE class_members (
             code TEXT NOT NULL,

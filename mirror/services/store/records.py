@@ -24,6 +24,7 @@ class Feedback:
     score: int  # 1 thumbs up, 0 thumbs down
     comment: str | None
     owner: str  # the person's id; UNKNOWN_OWNER for rows from before there were owners
+    class_code: str | None = None  # the class the person was in when they gave it
 
 
 @dataclass(frozen=True)
@@ -39,3 +40,4 @@ class SavedItem:
     params: dict[str, Any]
     seed: int | None
     owner: str  # the person's id; UNKNOWN_OWNER for rows from before there were owners
+    class_code: str | None = None  # the class the person was in when they saved it

@@ -31,24 +31,26 @@ MAX_OWNER_CHARS = 200
 
 # --- SQL: with the migrations, the only place that knows table and column names ------------------
 
-_FEEDBACK_COLUMNS = "id, created_at, session_id, model, prompt, reply, params, seed, score, comment, owner"
-_ITEM_COLUMNS = "id, created_at, updated_at, session_id, title, prompt, text, model, params, seed, owner"
+_FEEDBACK_COLUMNS = "id, created_at, session_id, model, prompt, reply, params, seed, score, comment, owner, class_code"
+_ITEM_COLUMNS = "id, created_at, updated_at, session_id, title, prompt, text, model, params, seed, owner, class_code"
 
 _ADD_FEEDBACK = ("INSERT INTO feedback (created_at, session_id, model, prompt, reply, params, seed, score, comment, "
-                 "owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                 "owner, class_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _LIST_FEEDBACK = (f"SELECT {_FEEDBACK_COLUMNS} FROM feedback WHERE owner = ? "
                   "ORDER BY created_at DESC, id DESC LIMIT ?")
 _SAVE_ITEM = ("INSERT INTO saved_items (created_at, updated_at, session_id, title, prompt, text, model, params, seed, "
-              "owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+              "owner, class_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _UPDATE_ITEM = ("UPDATE saved_items SET title = COALESCE(?, title), text = COALESCE(?, text), updated_at = ? "
                 "WHERE id = ? AND owner = ?")
 _GET_ITEM = f"SELECT {_ITEM_COLUMNS} FROM saved_items WHERE id = ? AND owner = ?"
 _LIST_ITEMS = f"SELECT {_ITEM_COLUMNS} FROM saved_items WHERE owner = ? ORDER BY created_at DESC, id DESC LIMIT ?"
 _ALL_ITEMS = f"SELECT {_ITEM_COLUMNS} FROM saved_items WHERE owner = ? ORDER BY created_at DESC, id DESC"
 _DELETE_ITEM = "DELETE FROM saved_items WHERE id = ? AND owner = ?"
-_ALL_OWNERS_ITEMS = f"SELECT {_ITEM_COLUMNS} FROM saved_items ORDER BY created_at DESC, id DESC LIMIT ?"
-_ALL_OWNERS_FEEDBACK = f"SELECT {_FEEDBACK_COLUMNS} FROM feedback ORDER BY created_at DESC, id DESC LIMIT ?"
-_CLEAR = ("DELETE FROM saved_items", "DELETE FROM feedback")
+# {where} is "" (every class) or a class filter; the teacher's view reads both ways.
+_ALL_OWNERS_ITEMS = f"SELECT {_ITEM_COLUMNS} FROM saved_items {{where}} ORDER BY created_at DESC, id DESC LIMIT ?"
+_ALL_OWNERS_FEEDBACK = f"SELECT {_FEEDBACK_COLUMNS} FROM feedback {{where}} ORDER BY created_at DESC, id DESC LIMIT ?"
+_IN_CLASS = "WHERE class_code = ?"
+_CLEAR = ("DELETE FROM saved_items {where}", "DELETE FROM feedback {where}")
 _ADD_ATTEMPT = "INSERT INTO teacher_attempts (at, who) VALUES (?, ?)"
 _COUNT_ATTEMPTS = "SELECT COUNT(*), SUM(CASE WHEN who = ? THEN 1 ELSE 0 END) FROM teacher_attempts WHERE at >= ?"
 _ADD_SECRET = "INSERT INTO app_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"
@@ -161,14 +163,14 @@ class Store:
 
     def add_feedback(self, *, owner: str, session_id: str, model: str, prompt: str, reply: str, score: int,
                      params: Mapping[str, Any] | None = None, seed: int | None = None,
-                     comment: str | None = None) -> int:
+                     comment: str | None = None, class_code: str | None = None) -> int:
         """Record a thumbs up (score 1) or down (0) on a reply; returns its id. Keep the input on StoreError."""
         if isinstance(score, bool) or score not in (0, 1):
             raise ValueError(f"score must be 1 (thumbs up) or 0 (thumbs down), got {score!r}")
         if comment is not None:
             comment = comment.strip() or None  # a blank comment is no comment
         row = (self.clock(), session_id, model, prompt, reply, _params_json(params), _check_seed(seed), int(score),
-               comment, _check_owner(owner))
+               comment, _check_owner(owner), class_code)
         with transaction(self._backend) as conn:
             return self._backend.insert(conn, self._sql(_ADD_FEEDBACK), row)
 
@@ -181,11 +183,11 @@ class Store:
 
     def save_item(self, *, owner: str, title: str, text: str, prompt: str = "", model: str = "",
                   params: Mapping[str, Any] | None = None, seed: int | None = None,
-                  session_id: str | None = None) -> int:
+                  session_id: str | None = None, class_code: str | None = None) -> int:
         """Save a generated (and maybe edited) text for `owner`; returns its id. Keep the text on StoreError."""
         stamp = self.clock()
         row = (stamp, stamp, session_id, _check_title(title), prompt, _check_text(text), model,
-               _params_json(params), _check_seed(seed), _check_owner(owner))
+               _params_json(params), _check_seed(seed), _check_owner(owner), class_code)
         with transaction(self._backend) as conn:
             return self._backend.insert(conn, self._sql(_SAVE_ITEM), row)
 
@@ -229,26 +231,34 @@ class Store:
 
     # -- the teacher's view: everybody's rows (the caller has checked that a teacher asks)
 
-    def everyones_items(self, limit: int = 5000) -> list[SavedItem]:
-        """Every saved item, "unknown" owner included, newest first."""
-        return [self._item(row) for row in self._query(_ALL_OWNERS_ITEMS, (_check_limit(limit),))]
+    @staticmethod
+    def _in_class(sql: str, class_code: str | None, *params: Any) -> tuple[str, tuple[Any, ...]]:
+        if class_code is None:
+            return sql.format(where=""), params
+        return sql.format(where=_IN_CLASS), (class_code, *params)
 
-    def everyones_feedback(self, limit: int = 5000) -> list[Feedback]:
-        """All feedback, newest first."""
-        rows = self._query(_ALL_OWNERS_FEEDBACK, (_check_limit(limit),))
+    def everyones_items(self, limit: int = 5000, class_code: str | None = None) -> list[SavedItem]:
+        """Every saved item ("unknown" owner included), or one class's, newest first."""
+        return [self._item(row) for row in self._query(*self._in_class(_ALL_OWNERS_ITEMS, class_code,
+                                                                         _check_limit(limit)))]
+
+    def everyones_feedback(self, limit: int = 5000, class_code: str | None = None) -> list[Feedback]:
+        """All feedback, or one class's, newest first."""
+        rows = self._query(*self._in_class(_ALL_OWNERS_FEEDBACK, class_code, _check_limit(limit)))
         return [Feedback(*row[:6], json.loads(row[6]), *row[7:]) for row in rows]
 
-    def everyones_csv(self, kind: str) -> str:
-        """Every saved item ("items") or all feedback ("feedback") as CSV, safe to open in a spreadsheet."""
+    def everyones_csv(self, kind: str, class_code: str | None = None) -> str:
+        """Every saved item ("items") or all feedback ("feedback"), or one class's, as spreadsheet-safe CSV."""
         columns, sql = {"items": (_ITEM_COLUMNS, _ALL_OWNERS_ITEMS),
                         "feedback": (_FEEDBACK_COLUMNS, _ALL_OWNERS_FEEDBACK)}[kind]
-        return _csv(columns, self._query(sql, (10**9,)))
+        return _csv(columns, self._query(*self._in_class(sql, class_code, 10**9)))
 
-    def clear_everything(self) -> None:
-        """Delete every saved item and all feedback, in one transaction."""
+    def clear(self, class_code: str | None = None) -> None:
+        """Delete the saved items and feedback of one class (None: of everybody), in one transaction."""
         with transaction(self._backend) as conn:
             for statement in _CLEAR:
-                conn.execute(self._sql(statement))
+                sql, params = self._in_class(statement, class_code)
+                conn.execute(self._sql(sql), params)
 
     def note_wrong_passcode(self, who: str) -> None:
         with transaction(self._backend) as conn:
