@@ -384,6 +384,51 @@ def test_chat_through_nginx_stays_on_one_replica(nginx_stack, request, artifacts
     assert not [e for e in mine if e["status"] == 429], "the browser was rate limited"
 
 
+def test_votes_through_both_replicas_count(nginx_stack, request):
+    """Two students whose browsers nginx sends to different replicas vote in one round: both count."""
+    if shutil.which("chromium") is None:
+        _skip_or_fail("Debian's chromium is not installed (`make test` installs it as root; "
+                      "otherwise: sudo apt-get install chromium)")
+    from mirror.services import classroom
+    from mirror.services.store import Store
+
+    store = Store(f"sqlite:///{nginx_stack.run_dir / 'mirror.sqlite3'}")  # the replicas' shared database
+    code = classroom.open_class(store, "p-TTTTTTTTTTTTTTTT")
+    round_id = classroom.start_round(store, code, "The capital of France is")
+    browser = request.getfixturevalue("chromium_browser")
+    pages: dict[str, object] = {}  # one student page per replica
+    contexts = []
+    try:
+        for _ in range(16):  # a new context gets a new affinity cookie, so sooner or later the other replica
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            contexts.append(context)
+            page = context.new_page()
+            response = page.goto(f"{nginx_stack.base_url}/Class", wait_until="domcontentloaded")
+            replica = response.headers.get(UPSTREAM_HEADER.lower())
+            if replica in pages:
+                continue
+            pages[replica] = page
+            if len(pages) == len(nginx_stack.replicas):
+                break
+        assert set(pages) == set(nginx_stack.replicas), f"only reached {sorted(pages)}"
+        for n, (replica, page) in enumerate(sorted(pages.items())):
+            box = page.get_by_role("textbox", name="Class code")
+            expect_shown(page, box, CHAT_READY_TIMEOUT_MS)
+            box.fill(code)
+            page.get_by_role("textbox", name="Your name").fill(f"Student {n}")
+            page.get_by_role("button", name="Join").click()
+            guess = page.get_by_role("textbox", name="Your guess")
+            expect_shown(page, guess, CHAT_READY_TIMEOUT_MS)
+            guess.fill("Paris")
+            page.get_by_role("button", name="Send my guess").click()
+            expect_shown(page, page.get_by_text("Your guess: Paris"), CHAT_READY_TIMEOUT_MS)
+        assert store.classes.count_votes(round_id) == len(nginx_stack.replicas)
+        assert sorted(name for _, name in store.classes.members(code)) == ["Student 0", "Student 1"]
+    finally:
+        for context in contexts:
+            context.close()
+
+
 def test_burst_gets_429(nginx_stack):
     # Sent 50 at a time, so the burst outruns the refill however slow this machine is.
     statuses: list[int] = []
