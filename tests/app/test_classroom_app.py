@@ -3,23 +3,10 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import HOME, TIMEOUT
+from tests.app.apptest_kit import open_app_page as page
+from tests.app.apptest_kit import press
 
 PASSCODE = "owl-lantern-42"
-
-
-def page(path: str) -> AppTest:
-    at = AppTest.from_file(HOME, default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page(path).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def press(at: AppTest, label: str) -> AppTest:
-    next(b for b in at.button if b.label == label).click().run()
-    assert not at.exception, at.exception
-    return at
 
 
 def setup_env(monkeypatch, tmp_path) -> None:

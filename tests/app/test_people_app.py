@@ -2,20 +2,15 @@
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import HOME, TIMEOUT
+from tests.app.apptest_kit import open_app_page
 
 CHAT = "app_pages/1_Chat.py"
 SAVED = "📚 Saved"
 
 
 def visitor(token: str | None = None) -> AppTest:
-    at = AppTest.from_file(HOME, default_timeout=TIMEOUT)
-    if token is not None:
-        at.query_params["me"] = token  # what a reload sends: the URL the page left
-    at.run()
-    at.switch_page(CHAT).run()
-    assert not at.exception, at.exception
-    return at
+    # A reload sends the URL the page left, with its `me` token.
+    return open_app_page(CHAT, {"me": token} if token is not None else None)
 
 
 def test_a_visitor_sees_only_their_own_saved_work_and_a_reload_keeps_it(bundled, tmp_path, monkeypatch):

@@ -2,7 +2,7 @@
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import HOME, TIMEOUT
+from tests.app.apptest_kit import open_app_page, press
 
 TEACHER = "app_pages/4_Teacher.py"
 PASSCODE = "owl-lantern-42"
@@ -14,18 +14,12 @@ def teacher_page(monkeypatch, tmp_path, passcode: str | None = PASSCODE) -> AppT
         monkeypatch.delenv("MIRROR_TEACHER_PASSCODE", raising=False)
     else:
         monkeypatch.setenv("MIRROR_TEACHER_PASSCODE", passcode)
-    at = AppTest.from_file(HOME, default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page(TEACHER).run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page(TEACHER)
 
 
 def sign_in(at: AppTest, attempt: str) -> AppTest:
     at.text_input(key="teacher_attempt").set_value(attempt)
-    next(b for b in at.button if b.label == "Sign in").click().run()
-    assert not at.exception, at.exception
-    return at
+    return press(at, "Sign in")
 
 
 def test_without_a_configured_passcode_the_page_says_how_to_set_one(bundled, monkeypatch, tmp_path):
