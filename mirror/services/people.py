@@ -1,6 +1,8 @@
 """Who a visitor is: a person id, kept by their browser as a signed token, so a reload keeps it.
 
-There are no accounts yet: a visitor is a random person id (`p-...`). The page puts
+When Streamlit's authentication (`st.login`, an OIDC provider in secrets) has logged a visitor in,
+their person id comes from their e-mail (`u-...`, the same on every device) and no token is needed.
+Otherwise a visitor is a random person id (`p-...`). The page puts
 `<id>.<signature>` in the URL (`?me=...`); on a reload the server checks the signature (HMAC-SHA256
 under a key only the server knows) before it believes the id, so nobody can claim another person's
 id by typing one. The key is `MIRROR_SECRET_KEY` when set, else a random one the store keeps in the
@@ -21,6 +23,17 @@ PERSON_PREFIX = "p-"
 SECRET_NAME = "identity-key"  # the store's secret that signs identities
 _ID = re.compile(r"^p-[A-Za-z0-9_-]{16}$")
 _SIGNATURE_BYTES = 18
+
+
+def person_for_email(email: str) -> str:
+    """The person id of a logged-in user: derived from the e-mail (case-insensitive), never the e-mail itself."""
+    digest = hashlib.sha256(f"email:{email.strip().lower()}".encode()).digest()[:12]
+    return "u-" + base64.urlsafe_b64encode(digest).decode()
+
+
+def teacher_emails(value: str | None) -> frozenset[str]:
+    """`MIRROR_TEACHERS`: e-mails separated by commas, semicolons or spaces, compared case-insensitively."""
+    return frozenset(e.lower() for e in re.split(r"[\s,;]+", value or "") if e)
 
 
 def new_person_id() -> str:

@@ -19,7 +19,7 @@ from mirror.services.classroom import ClassError, RoundResult
 from mirror.services.store import Store, StoreError
 from mirror.text import escape_markdown
 from mirror.ui import state
-from mirror.ui.identity import current_person
+from mirror.ui.identity import current_person, logged_in_email
 from mirror.ui.pages import TEACHER, link_to
 from mirror.ui.store import get_store
 from mirror.ui.teacher import is_teacher
@@ -53,7 +53,9 @@ def class_page() -> None:
 def _join_form(store: Store, person: str) -> None:
     with st.form("join_class"):
         code = st.text_input("Class code", max_chars=8, help="The four letters your teacher shows.")
-        name = st.text_input("Your name", max_chars=classroom.MAX_NAME_CHARS)
+        login_name = str(st.user.get("name") or "") if logged_in_email() else ""  # a login names the student
+        name = st.text_input("Your name", value=login_name[: classroom.MAX_NAME_CHARS],
+                             max_chars=classroom.MAX_NAME_CHARS)
         joined = st.form_submit_button("Join", type="primary")
     if joined:
         try:

@@ -1,4 +1,5 @@
-"""This browser's person: read from the signed `?me=` token in the URL, kept there on every page.
+"""This visitor's person: their login's e-mail when Streamlit's authentication is set up and they are
+logged in; otherwise the signed `?me=` token in the URL, kept there on every page.
 
 Streamlit clears query parameters when the page changes, so the entrypoint puts the token back on
 every run (`keep_identity`); a reload, on any page, then finds it.
@@ -29,8 +30,24 @@ def _key() -> str | None:
     return people.signing_key(_stored_key(database_url_from_env()))
 
 
+def logged_in_email() -> str | None:
+    """The e-mail of a user logged in through `st.login`, else None."""
+    user = st.user
+    email = user.get("email") if user.get("is_logged_in") else None
+    return str(email) if email else None
+
+
+def auth_configured() -> bool:
+    """Whether the deployment's secrets set up `st.login` (an `[auth]` section)."""
+    return bool(st.secrets.load_if_toml_exists() and "auth" in st.secrets)
+
+
 def current_person() -> str:
-    """This visitor's person id: from this session, else from a valid token in the URL, else a new one."""
+    """This visitor's person id: their login's, else this session's, else a valid token's in the URL, else new."""
+    email = logged_in_email()
+    if email is not None:
+        st.session_state[state.PERSON] = people.person_for_email(email)
+        return st.session_state[state.PERSON]
     person = st.session_state.get(state.PERSON)
     if person is None:
         key = _key()
@@ -41,7 +58,11 @@ def current_person() -> str:
 
 def keep_identity() -> None:
     """Put this person's token in the URL (when there is a key to sign it), so a reload keeps them."""
-    person, key = current_person(), _key()
+    person = current_person()
+    if logged_in_email() is not None:
+        st.query_params.pop(QUERY_KEY, None)  # the login says who this is; a token would only leak
+        return
+    key = _key()
     if key is None:
         return  # no database and no MIRROR_SECRET_KEY: the identity lasts as long as the session
     token = people.sign(person, key)

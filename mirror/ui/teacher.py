@@ -11,7 +11,8 @@ import streamlit as st
 from mirror.services.store import StoreError
 from mirror.services.teacher import PasscodeRefused, TeacherPasscode, check_passcode
 from mirror.ui import state
-from mirror.ui.identity import current_person
+from mirror.services import people
+from mirror.ui.identity import auth_configured, current_person, logged_in_email
 from mirror.ui.store import get_store
 
 PASSCODE_ENV = "MIRROR_TEACHER_PASSCODE"
@@ -28,20 +29,30 @@ def _configured() -> TeacherPasscode | None:
     return _passcode(hashlib.sha256(text.encode()).hexdigest()) if text else None
 
 
+TEACHERS_ENV = "MIRROR_TEACHERS"
+
+
 def is_teacher() -> bool:
-    return bool(st.session_state.get(state.TEACHER))
+    """The passcode was given in this session, or the logged-in user's e-mail is in MIRROR_TEACHERS."""
+    email = logged_in_email()
+    return bool(st.session_state.get(state.TEACHER)) or (
+        email is not None and email.lower() in people.teacher_emails(os.environ.get(TEACHERS_ENV)))
 
 
 def teacher_page() -> None:
+    if is_teacher():
+        _teacher_view()
+        return
+    if auth_configured() and logged_in_email() is None:
+        st.button("Log in", on_click=st.login, type="primary",
+                  help=f"Teachers whose e-mail is in {TEACHERS_ENV} see this page after logging in.")
     expected = _configured()
     if expected is None:
         st.info(f"No teacher passcode is set on this server. Whoever runs it sets `{PASSCODE_ENV}` in "
-                "`.streamlit/secrets.toml` (or the environment); then this page asks for it.")
+                "`.streamlit/secrets.toml` (or the environment); then this page asks for it. With Streamlit's "
+                f"login set up, teachers' e-mails listed in `{TEACHERS_ENV}` need no passcode.")
         return
-    if not is_teacher():
-        _sign_in(expected)
-        return
-    _teacher_view()
+    _sign_in(expected)
 
 
 def _sign_in(expected: TeacherPasscode) -> None:
@@ -88,7 +99,7 @@ def _teacher_view() -> None:
     kind, text = st.session_state.pop(state.TEACHER_NOTICE, (None, ""))
     if kind:
         getattr(st, kind)(text)
-    if st.button("Sign out"):
+    if st.session_state.get(state.TEACHER) and st.button("Sign out"):
         st.session_state.pop(state.TEACHER, None)
         st.rerun()
     try:

@@ -43,3 +43,21 @@ def test_a_visitor_sees_only_their_own_saved_work_and_a_reload_keeps_it(bundled,
     # A token that was tampered with is a new visitor, not Alice.
     forged = visitor(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
     assert forged.session_state["mirror_person"] != alice
+
+
+def test_a_logged_in_user_is_the_same_person_on_every_device(bundled, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from mirror.services.people import person_for_email
+    from tests.app.conftest import HOME, TIMEOUT
+
+    monkeypatch.setenv("MIRROR_DATABASE_URL", f"sqlite:///{tmp_path / 'mirror.sqlite3'}")
+    people = []
+    for _ in range(2):  # two devices, two sessions, one login
+        at = AppTest.from_file(HOME, default_timeout=TIMEOUT)
+        at.user = {"is_logged_in": True, "email": "ada@school.org", "name": "Ada"}
+        at.run()
+        at.switch_page(CHAT).run()
+        assert not at.exception, at.exception
+        people.append(at.session_state["mirror_person"])
+    assert people[0] == people[1] == person_for_email("ada@school.org")

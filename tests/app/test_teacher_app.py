@@ -80,3 +80,20 @@ def test_the_teacher_picks_a_class_and_sees_its_work_by_name_and_clears_that_cla
     at.checkbox(key="teacher_confirm_clear").check().run()
     next(b for b in at.button if b.label == "Delete them").click().run()
     assert [i.title for i in Store().everyones_items()] == ["Outside any class"]
+
+
+def test_a_logged_in_teacher_listed_in_mirror_teachers_needs_no_passcode(bundled, monkeypatch, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import HOME, TIMEOUT
+
+    monkeypatch.setenv("MIRROR_DATABASE_URL", f"sqlite:///{tmp_path / 'mirror.sqlite3'}")
+    monkeypatch.setenv("MIRROR_TEACHERS", "someone@else.org, Teacher@School.org")
+    for email, teacher in (("teacher@school.org", True), ("student@school.org", False)):
+        at = AppTest.from_file(HOME, default_timeout=TIMEOUT)
+        at.user = {"is_logged_in": True, "email": email, "name": "Someone"}
+        at.run()
+        at.switch_page(TEACHER).run()
+        assert not at.exception, at.exception
+        assert any("Saved work" in t.label for t in at.tabs) == teacher
+        assert "me" not in at.query_params  # a logged-in user needs no identity token in the URL

@@ -32,3 +32,19 @@ def test_the_key_comes_from_the_environment_first():
     assert signing_key("stored", {"MIRROR_SECRET_KEY": "from-env"}) == "from-env"
     assert signing_key("stored", {"MIRROR_SECRET_KEY": "  "}) == "stored"
     assert signing_key(None, {}) is None
+
+
+def test_a_logged_in_persons_id_comes_from_the_email_and_hides_it():
+    from mirror.services.people import person_for_email
+
+    person = person_for_email("Ada.Lovelace@School.org ")
+    assert person == person_for_email("ada.lovelace@school.org") and person.startswith("u-")
+    assert "ada" not in person.lower() and person != person_for_email("bo@school.org")
+
+
+def test_teachers_are_listed_by_email_in_any_case():
+    from mirror.services.people import teacher_emails
+
+    assert teacher_emails("Ada@School.org, bo@x.org;cy@y.org  dee@z.org") == {
+        "ada@school.org", "bo@x.org", "cy@y.org", "dee@z.org"}
+    assert teacher_emails(None) == frozenset() == teacher_emails("  ")
