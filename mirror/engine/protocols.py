@@ -101,12 +101,6 @@ class ModelHandle(Protocol):
     def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T: ...
 
 
-class StreamedStep(Protocol):
-    """The part of a step every reply stream gives: the text it makes visible."""
-
-    text: str
-
-
 class ReplyStream(Protocol):
     """A reply being written, local (`engine.Generation`) or by a server (`services.remote.RemoteGeneration`).
 

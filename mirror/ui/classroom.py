@@ -73,7 +73,7 @@ def _student_round(store: Store, code: str, person: str) -> None:
         st.info("Waiting for your teacher to start a round…")
         return
     _prompt_box(current.prompt, big=True)
-    mine = dict(store.classes.votes(current.id)).get(person)
+    mine = store.classes.vote_of(current.id, person)
     if current.result is not None:
         result = RoundResult.from_json(current.result)
         st.success(f"The mirror's most likely next word: **{escape_markdown(result.top_word)}** "

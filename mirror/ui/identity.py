@@ -18,16 +18,23 @@ QUERY_KEY = "me"
 
 
 @st.cache_resource(show_spinner=False)
-def _stored_key(url: str) -> str | None:
+def _stored_key(url: str) -> str:
+    # Raises rather than returning None: a failure is not cached, so the key is found once the database is back.
     store = get_store(quiet=True)
-    try:
-        return store.secret(people.SECRET_NAME) if store is not None else None
-    except StoreError:
-        return None
+    if store is None:
+        raise StoreError("the database is unavailable")
+    return store.secret(people.SECRET_NAME)
 
 
 def _key() -> str | None:
-    return people.signing_key(_stored_key(database_url_from_env()))
+    """MIRROR_SECRET_KEY, else the database's key (the database is not asked when the environment has one)."""
+    from_env = people.signing_key(None)
+    if from_env is not None:
+        return from_env
+    try:
+        return _stored_key(database_url_from_env())
+    except StoreError:
+        return None
 
 
 def logged_in_email() -> str | None:

@@ -35,7 +35,7 @@ _LATEST_ROUND = ("SELECT id, code, prompt, opened_at, closed_at, result FROM rou
 _VOTE = ("INSERT INTO votes (round_id, person, guess, at) SELECT ?, ?, ?, ? "
          "WHERE EXISTS (SELECT 1 FROM rounds WHERE id = ? AND closed_at IS NULL) "
          "ON CONFLICT (round_id, person) DO NOTHING")
-_HAS_VOTED = "SELECT 1 FROM votes WHERE round_id = ? AND person = ?"
+_VOTE_OF = "SELECT guess FROM votes WHERE round_id = ? AND person = ?"
 _VOTES = "SELECT person, guess FROM votes WHERE round_id = ? ORDER BY at, person"
 _COUNT_VOTES = "SELECT COUNT(*) FROM votes WHERE round_id = ?"
 _CLOSE_ROUND = "UPDATE rounds SET closed_at = ?, result = ? WHERE id = ? AND closed_at IS NULL"
@@ -121,8 +121,13 @@ class ClassTables:
         with transaction(self._backend) as conn:
             if conn.execute(self._sql(_VOTE), (round_id, person, guess, self._clock(), round_id)).rowcount == 1:
                 return "counted"
-            voted = conn.execute(self._sql(_HAS_VOTED), (round_id, person)).fetchall()
+            voted = conn.execute(self._sql(_VOTE_OF), (round_id, person)).fetchall()
             return "again" if voted else "closed"
+
+    def vote_of(self, round_id: int, person: str) -> str | None:
+        """The person's guess in the round, or None."""
+        rows = self._query(_VOTE_OF, (round_id, person))
+        return rows[0][0] if rows else None
 
     def votes(self, round_id: int) -> list[tuple[str, str]]:
         return [(person, guess) for person, guess in self._query(_VOTES, (round_id,))]

@@ -28,6 +28,7 @@ __all__ = ["MAX_TITLE_CHARS", "Store"]
 
 MAX_TITLE_CHARS = 200
 MAX_OWNER_CHARS = 200
+_EVERY_ROW = 2**62  # the LIMIT that means "all rows" (both databases take a 64-bit integer there)
 
 # --- SQL: with the migrations, the only place that knows table and column names ------------------
 
@@ -251,7 +252,7 @@ class Store:
         """Every saved item ("items") or all feedback ("feedback"), or one class's, as spreadsheet-safe CSV."""
         columns, sql = {"items": (_ITEM_COLUMNS, _ALL_OWNERS_ITEMS),
                         "feedback": (_FEEDBACK_COLUMNS, _ALL_OWNERS_FEEDBACK)}[kind]
-        return _csv(columns, self._query(*self._in_class(sql, class_code, 10**9)))
+        return _csv(columns, self._query(*self._in_class(sql, class_code, _EVERY_ROW)))
 
     def clear(self, class_code: str | None = None) -> None:
         """Delete the saved items and feedback of one class (None: of everybody), in one transaction."""
