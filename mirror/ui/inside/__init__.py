@@ -1,0 +1,1 @@
+"""Inside the Mirror: the page's Streamlit views (tokens, logit lens, attention)."""
