@@ -1,4 +1,4 @@
-"""Command line: `python -m mirror info | generate | score`.
+"""Command line: `python -m mirror info | generate | score | inside`.
 
 Bad input (empty prompt, out-of-range parameter, unknown model) exits with status 2 and one line on
 stderr, never a traceback. Parameters are checked before the model loads, so mistakes fail fast.
@@ -58,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("text", help="the text; - reads it from standard input")
     _add_model_options(score)
     score.add_argument("--json", action="store_true", help="print one JSON object")
+
+    inside = commands.add_parser("inside", help="what each layer of the model would predict, and where it attends")
+    inside.add_argument("text", help="the text; - reads it from standard input")
+    _add_model_options(inside)
+    inside.add_argument("--json", action="store_true",
+                        help="one object: token_ids, lens (per layer, per position the top-5 [id, probability]) "
+                             "and attention (per block, per head the last position's weights)")
     return parser
 
 
@@ -143,7 +150,43 @@ def cmd_score(args: argparse.Namespace, loader: Callable[..., LoadedModel]) -> N
           f"{len(scored.tokens)} tokens scored in {scored.windows} pass(es)")
 
 
-COMMANDS = {"info": cmd_info, "generate": cmd_generate, "score": cmd_score}
+def cmd_inside(args: argparse.Namespace, loader: Callable[..., LoadedModel]) -> None:
+    from mirror.services.inside.look import ATTENTION_MAX_TOKENS, check_reachable, document_ids, look_inside
+
+    text = _read(args.text)
+    lm = loader(args.model, args.device, args.dtype)
+    check_reachable(lm)
+    look = look_inside(lm, document_ids(lm, text))
+    if look.attention is None:
+        print(f"note: attention weights are given for up to {ATTENTION_MAX_TOKENS} tokens; this text has "
+              f"{look.positions}", file=sys.stderr)
+    if args.json:
+        _emit({key: value for key, value in look.to_json().items() if key != "model"})
+        return
+    shown = sorted(set(look.lens.top_ids.flatten().tolist()))
+    name_of = dict(zip(shown, lm.token_strings(shown)))
+    commitment = look.lens.commitment()
+    print(f"{look.positions} tokens, {look.blocks} blocks; layer 0 = embeddings, layer {look.blocks} = the output")
+    print(f"{'#':>4}  {'token':<18} {'predicts next':<18} {'p':>6}  from layer")
+    for p, token in enumerate(look.tokens):
+        top1 = int(look.lens.final_top1[p])
+        print(f"{p:>4}  {json.dumps(token, ensure_ascii=False):<18} {json.dumps(name_of[top1], ensure_ascii=False):<18} "
+              f"{float(look.lens.top_probs[-1, p, 0]):>6.3f}  {commitment[p]}")
+    print(f"\nlogit lens at the last position (#{look.positions - 1}):")
+    for layer in range(look.lens.layers):
+        guesses = ", ".join(f"{json.dumps(name_of[int(i)], ensure_ascii=False)} {float(q):.3f}"
+                            for i, q in zip(look.lens.top_ids[layer, -1], look.lens.top_probs[layer, -1]))
+        print(f"  layer {layer:>2}: {guesses}")
+    if look.attention is not None:
+        print(f"\nattention of the last position, mean over heads (top 3 earlier tokens per block):")
+        for block, row in enumerate(look.head_means(look.positions - 1)):
+            best = row.topk(min(3, row.numel()))
+            where = ", ".join(f"#{int(i)} {json.dumps(look.tokens[int(i)], ensure_ascii=False)} {float(w):.2f}"
+                              for w, i in zip(best.values, best.indices))
+            print(f"  block {block + 1:>2}: {where}")
+
+
+COMMANDS = {"info": cmd_info, "generate": cmd_generate, "score": cmd_score, "inside": cmd_inside}
 
 
 def main(argv: Sequence[str] | None = None, loader: Callable[..., LoadedModel] = load_model) -> int:

@@ -24,6 +24,9 @@ THIRD_PARTY_PRIVATE = {
     ("mirror/models/llamacpp.py", "_batch"): "llama-cpp-python: the batch buffer its own eval fills",
     ("mirror/models/llamacpp.py", "_internals"): "llama-cpp-python: LlamaContext lives there",
     ("mirror/models/gguf_f16.py", "_logger"): "llama-cpp-python: the quantizer's log level",
+    ("mirror/engine/forward.py", "_attn_implementation"):
+        "transformers: the attention in use has no public getter (its docs read config._attn_implementation)",
+    ("tests/services/test_inside_look.py", "_attn_implementation"): "transformers: as above",
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -64,3 +65,55 @@ def sequence_batch_logits(model: SequenceBatching, caches: Sequence[Any], tokens
 def all_logits(model: CausalLM, ids: torch.Tensor) -> torch.Tensor:
     """(positions, vocab) logits at every position of one sequence `ids` (1-D), without a cache."""
     return model(input_ids=ids[None]).logits[0].to(torch.float32)
+
+
+class InternalsUnavailable(ValueError):
+    """The model does not give its hidden states or attention weights (a native runtime, for example)."""
+
+
+@dataclass(frozen=True)
+class Internals:
+    """What one forward pass over one sequence computed inside the model, float32 copies.
+
+    `hidden_states` has one (positions, width) entry per layer from the embeddings to the last
+    block's output, as transformers returns them (its last entry has the final norm applied).
+    `attentions` has one (heads, positions, positions) entry per block, or is None when not asked.
+    """
+
+    logits: torch.Tensor
+    hidden_states: tuple[torch.Tensor, ...]
+    attentions: tuple[torch.Tensor, ...] | None
+
+
+def internals(model: CausalLM, ids: torch.Tensor, attentions: bool) -> Internals:
+    """Logits, hidden states and (optionally) attention weights for one sequence `ids` (1-D).
+
+    Attention weights exist only in the eager attention code (SDPA never forms them), so the model is
+    switched to eager for this one pass and back afterwards; on the owner thread nothing else runs
+    meanwhile. The weights are then the very ones `attn_implementation="eager"` computes.
+    """
+    switch = getattr(model, "set_attn_implementation", None)
+    config = getattr(model, "config", None)
+    before = config._attn_implementation if config is not None else None
+    if attentions and before != "eager":
+        if switch is None:
+            raise InternalsUnavailable(f"{type(model).__name__} cannot switch to eager attention")
+        switch("eager")
+    try:
+        out = model(input_ids=ids[None], use_cache=False, output_hidden_states=True, output_attentions=attentions)
+    except TypeError as error:  # a model whose forward takes no such arguments
+        raise InternalsUnavailable(f"{type(model).__name__} does not return its hidden states") from error
+    finally:
+        if attentions and before != "eager" and switch is not None:
+            switch(before)
+    hidden = getattr(out, "hidden_states", None)
+    if not hidden:
+        raise InternalsUnavailable(f"{type(model).__name__} does not return its hidden states")
+    weights = getattr(out, "attentions", None) if attentions else None
+    if attentions and (not weights or any(w is None for w in weights)):
+        raise InternalsUnavailable(f"{type(model).__name__} does not return attention weights")
+    return Internals(
+        logits=out.logits[0].to(torch.float32),
+        hidden_states=tuple(h[0].to(torch.float32) for h in hidden),
+        attentions=tuple(w[0].to(torch.float32) for w in weights) if weights else None,
+    )
