@@ -8,7 +8,7 @@ import streamlit as st
 
 from mirror.config import MAX_MESSAGE_CHARS
 from mirror.services.conversation import Conversation, EmptyMessage, ReplyInfo, Turn, check_user_message
-from mirror.services.prompts import Message
+from mirror.services.prompts import Message, context_ids
 from mirror.models import LoadedModel
 from mirror.services.remote import RemoteModel
 from mirror.engine.request import FinishReason
@@ -16,8 +16,9 @@ from mirror.engine.sampling import SamplingParams
 from mirror.services.store import StoreError
 from mirror.text import escape_markdown
 from mirror.ui import state
-from mirror.ui.pages import INSPECTOR, switch_to
-from mirror.ui.state import FeedbackKeys, InspectorSource
+from mirror.ui.pages import INSIDE, INSPECTOR, switch_to
+from mirror.ui.page import current_frame
+from mirror.ui.state import FeedbackKeys, InsideSource, InspectorSource
 from mirror.ui.steps import read_steps, stored_step
 from mirror.services import classroom
 from mirror.ui.identity import current_person
@@ -102,7 +103,25 @@ def _open_in_inspector(turn_id: str) -> None:
         sampler_probs=[s.prob for s in steps] or None, context_messages=tuple(conv.messages(upto=index)),
         params=turn.reply.params, seed=turn.reply.seed, model=turn.reply.model, steps=tuple(steps),
     ))
-    st.session_state[state.CHAT_GO_INSPECT] = True
+    st.session_state[state.CHAT_GO_TO] = INSPECTOR
+
+
+def model_is_local() -> bool:
+    return isinstance(current_frame()[0], LoadedModel)
+
+
+def _open_inside(turn_id: str) -> None:
+    """Hand a reply to Inside the Mirror as the model read it: the chat prompt with its template, then the reply."""
+    conv = conversation()
+    turn = conv.find(turn_id)
+    lm, _ = current_frame()
+    if turn is None or turn.reply is None or not isinstance(lm, LoadedModel):
+        return
+    reply_ids = [s.token_id for s in read_steps(turn.reply.steps) if s.token_id is not None] or lm.encode(turn.content)
+    prompt = context_ids(lm, conv.messages(upto=conv.turns.index(turn)))
+    state.hand_inside(InsideSource(ids=tuple(prompt + reply_ids), text_start=len(prompt), position=len(prompt) - 1,
+                                   origin="chat", label=f"the reply “{turn.content[:60]}”"))
+    st.session_state[state.CHAT_GO_TO] = INSIDE
 
 
 def _send_feedback(turn_id: str, model: str) -> None:
@@ -150,6 +169,9 @@ def _reply_footer(turn: Turn, model: str) -> None:
     row = st.container(horizontal=True)
     row.button("🔍 Inspect tokens", key=f"inspect_{turn.id}", on_click=_open_in_inspector,
                args=(turn.id,), help="Open this reply in the Token Inspector")
+    if model_is_local():
+        row.button("🔬 Look inside", key=f"inside_{turn.id}", on_click=_open_inside, args=(turn.id,),
+                   help="See this reply's tokens, what each layer predicted and where each head looked")
     keys = FeedbackKeys.of(turn.id)
     with row.popover("Rate this reply"):
         st.feedback("thumbs", key=keys.score)
@@ -246,8 +268,9 @@ def conversation_view(lm: LoadedModel | RemoteModel, params: SamplingParams) -> 
         _stream_reply(lm, conv, params)
     _actions(conv, lm.info.name)
     _import_box()
-    if st.session_state.pop(state.CHAT_GO_INSPECT, False):
-        switch_to(INSPECTOR)
+    go_to = st.session_state.pop(state.CHAT_GO_TO, None)
+    if go_to is not None:
+        switch_to(go_to)
 
 
 # --- compose and saved work ----------------------------------------------------------------------

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from mirror.services.scoring import TextScore, score_ids
+from mirror.services.scoring import TextScore, score_ids, start_token_id
 from mirror.config import MAX_TEXT_CHARS
 from mirror.engine.generation import Generation
 from mirror.services.prompts import context_ids
@@ -29,7 +29,8 @@ from mirror.engine.sampling import SamplingParams
 from mirror.text import visible_whitespace
 from mirror.ui import state
 from mirror.ui.remote_views import remote_inspector
-from mirror.ui.state import InspectorSource
+from mirror.ui.pages import INSIDE, switch_to
+from mirror.ui.state import InsideSource, InspectorSource
 from mirror.ui.streaming import stream_into
 
 EXAMPLE = ("Mirror, mirror on the wall, who is the fairest of them all? "
@@ -108,6 +109,8 @@ def _token_details(lm: LoadedModel, current: dict[str, Any], score: TextScore, p
                        help="under the final distribution the sampler drew from (after penalties, temperature, "
                             "top-k, top-p)")
     st.altair_chart(_alternatives_chart(token), width="stretch")
+    st.button("🔬 Look inside at this token", key="insp_inside", on_click=_open_inside, args=(lm, current, token.index),
+              help="What each layer predicted here, where each head looked, and which words mattered")
 
     with st.form("fork_form"):
         st.markdown("**Fork:** what if the model had picked another token here?")
@@ -117,6 +120,18 @@ def _token_details(lm: LoadedModel, current: dict[str, Any], score: TextScore, p
         forked = st.form_submit_button("🔀 Continue from here with this token", type="primary")
     if forked and choices:
         _fork(lm, current, token.index, choices[pick].token_id, params)
+
+
+def _open_inside(lm: LoadedModel, current: dict[str, Any], index: int) -> None:
+    """Hand the inspected text to Inside the Mirror with the prompt it was scored after, at the position that
+    predicted token `index`."""
+    start = start_token_id(lm.tokenizer)
+    prefix = list(current["context"]) or ([start] if start is not None else [])
+    ids = prefix + list(current["ids"])
+    state.hand_inside(InsideSource(ids=tuple(ids), text_start=len(prefix), position=max(0, len(prefix) + index - 1),
+                                   origin=current.get("origin", "paste"),
+                                   label=f"token #{index} of the inspected text"))
+    st.session_state[state.INSPECTOR_GO_INSIDE] = True
 
 
 def _fork(lm: LoadedModel, current: dict[str, Any], index: int, token_id: int, params: SamplingParams) -> None:
@@ -254,3 +269,5 @@ def inspector_page(lm: LoadedModel | RemoteModel, params: SamplingParams) -> Non
     st.download_button("⬇️ Per-token table (CSV)", safe_csv(table), file_name="magic-mirror-tokens.csv",
                        mime="text/csv")
     _compare(lm, score)
+    if st.session_state.pop(state.INSPECTOR_GO_INSIDE, False):
+        switch_to(INSIDE)

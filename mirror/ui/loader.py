@@ -53,3 +53,9 @@ def get_model() -> LoadedModel | RemoteModel | None:
         if name != BUNDLED_MODEL:
             st.button(f"Use the bundled {BUNDLED_MODEL} instead", on_click=use_bundled_model, type="primary")
         return None
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def torch_copy(name: str) -> LoadedModel:
+    """The torch copy of a native runtime's weights, for the one page that reads the model's insides."""
+    return load_model(name, runtime="torch")

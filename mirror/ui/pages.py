@@ -36,10 +36,11 @@ HOME = AppPage(APP_NAME, "🪞", "app_pages/0_Home.py", "Home", label="Home")  #
 CHAT = AppPage("Chat", "💬", "app_pages/1_Chat.py", "Chat")
 EXPLORER = AppPage("Parameter Explorer", "🎛️", "app_pages/2_Parameter_Explorer.py", "Parameter_Explorer")
 INSPECTOR = AppPage("Token Inspector", "🔍", "app_pages/3_Token_Inspector.py", "Token_Inspector")
+INSIDE = AppPage("Inside the Mirror", "🔬", "app_pages/7_Inside_the_Mirror.py", "Inside_the_Mirror")
 TEACHER = AppPage("Teacher", "🧑‍🏫", "app_pages/4_Teacher.py", "Teacher")
 CLASS = AppPage("Class", "🎓", "app_pages/5_Class.py", "Class")
 PROJECTOR = AppPage("Projector", "📽️", "app_pages/6_Projector.py", "Projector")
-PAGES = (HOME, CHAT, EXPLORER, INSPECTOR, TEACHER, CLASS, PROJECTOR)
+PAGES = (HOME, CHAT, EXPLORER, INSPECTOR, INSIDE, TEACHER, CLASS, PROJECTOR)
 
 
 def switch_to(page: AppPage) -> NoReturn:

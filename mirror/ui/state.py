@@ -41,7 +41,7 @@ CHAT_NOTICE = "chat_notice"  # (kind, text, kept text) shown once on the next ru
 CHAT_EDITING = "chat_editing"
 EDIT_BOX = "edit_box"
 IMPORT_FILE = "import_file"
-CHAT_GO_INSPECT = "chat_go_inspect"  # set by a callback: switch to the inspector in the script run
+CHAT_GO_TO = "chat_go_to"  # set by a callback: the page (Inspector, Inside) to switch to in the script run
 DRAFT = "compose_draft"  # where the draft came from: prompt, model, params, seed, saved item id
 DRAFT_TITLE = "draft_title"
 DRAFT_TEXT = "draft_text"
@@ -78,6 +78,7 @@ INSPECTOR_TEXT = "insp_text"
 INSPECTOR_TEXT_NEXT = "insp_text_next"  # the text box's next value (the box exists already this run)
 INSPECTOR_NOTICE = "insp_notice"
 INSPECTOR_SELECTED = "insp_selected"
+INSPECTOR_GO_INSIDE = "insp_go_inside"  # set by a callback: switch to Inside the Mirror in the script run
 
 Origin = Literal["chat", "explorer", "fork", "paste"]
 
@@ -112,6 +113,42 @@ def peek_inspector_source() -> InspectorSource | None:
 
 def take_inspector_source() -> InspectorSource | None:
     return st.session_state.pop(INSPECTOR_SOURCE, None)
+
+
+# --- inside the mirror --------------------------------------------------------------------------------
+INSIDE_SOURCE = "inside_source"  # an InsideSource, taken once by the Inside the Mirror page
+INSIDE_CURRENT = "inside_current"  # the sequence being looked at: ids, where the text starts, origin
+INSIDE_TEXT = "inside_text"
+INSIDE_NOTICE = "inside_notice"
+INSIDE_POSITION = "inside_position"
+INSIDE_BLOCK = "inside_block"
+INSIDE_HEAD = "inside_head"
+INSIDE_LAYER = "inside_layer"
+INSIDE_TORCH_COPY = "inside_torch_copy"  # True: this visitor asked for the torch copy of native weights
+
+
+@dataclass(frozen=True)
+class InsideSource:
+    """A token sequence another page hands to Inside the Mirror: exactly what the model was fed.
+
+    `ids` is the whole sequence (a chat prompt with its template, then the reply; or the
+    document-start token, then a text); `text_start` is where the handed text begins in it, and
+    `position` the position to show first (the one that predicted the token the visitor picked).
+    """
+
+    ids: tuple[int, ...]
+    text_start: int
+    position: int
+    origin: Origin
+    label: str  # what it is, for the page's caption
+
+
+def hand_inside(source: InsideSource) -> None:
+    st.session_state[INSIDE_SOURCE] = source
+
+
+def take_inside_source() -> InsideSource | None:
+    return st.session_state.pop(INSIDE_SOURCE, None)
 
 
 # --- widget values across page switches ---------------------------------------------------------------

@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_page_script_exists_and_keeps_its_url():
-    assert [p.url_path for p in PAGES] == ["Home", "Chat", "Parameter_Explorer", "Token_Inspector", "Teacher", "Class", "Projector"]
+    assert [p.url_path for p in PAGES] == ["Home", "Chat", "Parameter_Explorer", "Token_Inspector",
+                                           "Inside_the_Mirror", "Teacher", "Class", "Projector"]
     for page in PAGES:
         script = ROOT / page.script
         assert script.is_file(), page

@@ -49,7 +49,7 @@ def tokens_view(lm: LoadedModel, ids: Sequence[int]) -> None:
     if examples:
         st.caption("Dashed frames hold tokens that only together make whole characters (hex bytes shown): "
                    + "; ".join(examples) + ".")
-    st.dataframe(token_table(pieces, groups), hide_index=True, use_container_width=True)
+    st.dataframe(token_table(pieces, groups), hide_index=True, width="stretch")
 
 
 def _sentence_column(lm: LoadedModel, key: str, default: tuple[str, str]) -> tuple[str, TokenCost | None]:
