@@ -27,6 +27,7 @@ THIRD_PARTY_PRIVATE = {
     ("mirror/engine/forward.py", "_attn_implementation"):
         "transformers: the attention in use has no public getter (its docs read config._attn_implementation)",
     ("tests/services/test_inside_look.py", "_attn_implementation"): "transformers: as above",
+    ("tests/app/test_inside_page.py", "_attn_implementation"): "transformers: as above",
 }
 
 

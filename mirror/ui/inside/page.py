@@ -52,11 +52,13 @@ def _current(lm: LoadedModel) -> dict:
     if source is not None:
         ids = list(source.ids)
         cut = max(0, len(ids) - LENS_MAX_TOKENS)
+        # The text is kept with the sequence: the box forgets its value while another page is open.
+        text = lm.decode(ids[max(cut, source.text_start):])
         st.session_state[state.INSIDE_CURRENT] = {
-            "ids": ids[cut:], "text_start": max(0, source.text_start - cut), "origin": source.origin,
+            "text": text, "ids": ids[cut:], "text_start": max(0, source.text_start - cut), "origin": source.origin,
             "label": source.label, "cut": cut}
         st.session_state[state.INSIDE_POSITION] = max(0, source.position - cut)
-        st.session_state[state.INSIDE_TEXT] = lm.decode(ids[max(cut, source.text_start):])
+        st.session_state[state.INSIDE_TEXT] = text
     current = st.session_state.setdefault(state.INSIDE_CURRENT, {"text": EXAMPLE, "ids": None, "origin": "paste"})
     if current["ids"] is None:
         current["ids"] = document_ids(lm, current["text"])
