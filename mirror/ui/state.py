@@ -124,6 +124,7 @@ INSIDE_POSITION = "inside_position"
 INSIDE_BLOCK = "inside_block"
 INSIDE_HEAD = "inside_head"
 INSIDE_LAYER = "inside_layer"
+INSIDE_KEPT = "inside_kept"  # position, block, head and layer, kept across page switches (see INSIDE_VALUES)
 INSIDE_TORCH_COPY = "inside_torch_copy"  # True: this visitor asked for the torch copy of native weights
 
 
@@ -200,3 +201,7 @@ class KeptValues:
 
     def forget(self) -> None:
         st.session_state.pop(self.store_key, None)
+
+
+# The Inside the Mirror widgets whose values outlive a visit to another page; their keys are the INSIDE_* above.
+INSIDE_VALUES = KeptValues(INSIDE_KEPT, "inside_")

@@ -29,8 +29,8 @@ def _pick_head(key: str) -> None:
     event: Any = st.session_state.get(key)
     points = (event or {}).get("selection", {}).get(charts.GRID_SELECTION) or []
     if points:
-        st.session_state[state.INSIDE_BLOCK] = int(points[0]["block"])
-        st.session_state[state.INSIDE_HEAD] = int(points[0]["head"])
+        state.INSIDE_VALUES.set("block", int(points[0]["block"]))
+        state.INSIDE_VALUES.set("head", int(points[0]["head"]))
 
 
 def attention_view(look: Look, position: int) -> None:
@@ -48,10 +48,12 @@ def attention_view(look: Look, position: int) -> None:
                     width="stretch", on_select=lambda: _pick_head(grid_key), key=grid_key,
                     selection_mode=charts.GRID_SELECTION)
     left, right = st.columns(2)
-    st.session_state.setdefault(state.INSIDE_BLOCK, 1)
-    st.session_state.setdefault(state.INSIDE_HEAD, 1)
-    block = left.number_input("Block", 1, look.blocks, key=state.INSIDE_BLOCK)
-    head = right.number_input("Head", 1, look.heads, key=state.INSIDE_HEAD)
+    for name, most in (("block", look.blocks), ("head", look.heads)):
+        shown = state.INSIDE_VALUES.value(name)
+        if not isinstance(shown, int) or not 1 <= shown <= most:  # first visit, or a model with fewer of them
+            state.INSIDE_VALUES.set(name, 1)
+    block = left.number_input("Block", 1, look.blocks, key=state.INSIDE_VALUES.key("block", 1))
+    head = right.number_input("Head", 1, look.heads, key=state.INSIDE_VALUES.key("head", 1))
     st.markdown(f"**Block {block}, head {head}**: every position's weights (rows: the position reading; columns: "
                 f"the tokens it reads). The outlined row is {here}.")
     st.altair_chart(charts.head_heatmap(look.attention[block - 1, head - 1], look.tokens, position), width="stretch")

@@ -42,14 +42,17 @@ def commitment_strip(commitment: Sequence[int], tokens: Sequence[str], final: Se
              "row": "committed at"} for p, layer in enumerate(commitment)]
     order = [r["at"] for r in rows]
     base = alt.Chart(pd.DataFrame(rows)).encode(
-        x=alt.X("at:N", sort=order, title=None, axis=alt.Axis(labelAngle=-60, labelLimit=90)),
-        y=alt.Y("row:N", title=None, axis=alt.Axis(labels=False, ticks=False)))
-    cells = base.mark_rect().encode(
-        color=alt.Color("from layer:Q", scale=alt.Scale(domain=[0, layers - 1], scheme="plasma"),
-                        legend=alt.Legend(title="committed at layer", orient="right", gradientLength=40)),
+        x=alt.X("at:N", sort=order, title=None, axis=alt.Axis(labels=False, ticks=False)),
+        y=alt.Y("row:N", title=None, axis=None))
+    # No axis labels or legend: Streamlit fits the whole chart, labels included, into its height. The
+    # layer is written in each cell; the position is in the tooltip and under the heatmap above.
+    cells = base.mark_rect(stroke="white", strokeWidth=0.5).encode(
+        color=alt.Color("from layer:Q", scale=alt.Scale(domain=[0, layers - 1], scheme="plasma"), legend=None),
         tooltip=["at", "final top-1", "from layer"])
-    labels = base.mark_text(fontSize=11, color="white", fontWeight="bold").encode(text="from layer:Q")
-    return (cells + labels).properties(height=36)
+    light = f"datum['from layer'] > {0.6 * (layers - 1)}"  # plasma turns yellow: dark text there
+    labels = base.mark_text(fontSize=11, fontWeight="bold").encode(
+        text="from layer:Q", color=alt.condition(light, alt.value("#1e1e2e"), alt.value("white")))
+    return (cells + labels).properties(height=40)
 
 
 def attention_grid(weights: torch.Tensor) -> alt.Chart:

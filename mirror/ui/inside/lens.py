@@ -80,7 +80,10 @@ def _sampler_check(lm: LoadedModel, look: Look, position: int, params: SamplingP
     if position < look.positions - 1:
         choices.setdefault(next_id, f"the token that came next {visible_whitespace(names[next_id])}")
     left, right = st.columns(2)
-    layer = left.slider("Layer", 0, look.blocks, key=state.INSIDE_LAYER, value=min(look.blocks, look.blocks // 2),
+    shown = state.INSIDE_VALUES.value("layer")
+    if not isinstance(shown, int) or not 0 <= shown <= look.blocks:
+        state.INSIDE_VALUES.set("layer", look.blocks // 2)
+    layer = left.slider("Layer", 0, look.blocks, key=state.INSIDE_VALUES.key("layer"),
                         help="0 = the embeddings; the last = the model's own output")
     token_id = right.radio("Token", list(choices), format_func=choices.get, key="inside_lens_token")
     result = survival(lm, look, layer, position, token_id, params)

@@ -44,7 +44,7 @@ def _look_at_text() -> None:
                                                  f"to {MAX_TEXT_CHARS:,} (and {LENS_MAX_TOKENS} tokens).")
         return
     st.session_state[state.INSIDE_CURRENT] = {"text": text, "ids": None, "origin": "paste"}
-    st.session_state.pop(state.INSIDE_POSITION, None)
+    state.INSIDE_VALUES.set("position", None)  # a new text: start at its last position
 
 
 def _current(lm: LoadedModel) -> dict:
@@ -57,7 +57,7 @@ def _current(lm: LoadedModel) -> dict:
         st.session_state[state.INSIDE_CURRENT] = {
             "text": text, "ids": ids[cut:], "text_start": max(0, source.text_start - cut), "origin": source.origin,
             "label": source.label, "cut": cut}
-        st.session_state[state.INSIDE_POSITION] = max(0, source.position - cut)
+        state.INSIDE_VALUES.set("position", max(0, source.position - cut))
         st.session_state[state.INSIDE_TEXT] = text
     current = st.session_state.setdefault(state.INSIDE_CURRENT, {"text": EXAMPLE, "ids": None, "origin": "paste"})
     if current["ids"] is None:
@@ -94,9 +94,9 @@ def _model_for_insides(lm: LoadedModel) -> LoadedModel | None:
 
 def _position_picker(look: Look, current: dict) -> int:
     labels = [charts.position_label(p, t) for p, t in enumerate(look.tokens)]
-    key = state.INSIDE_POSITION
+    key = state.INSIDE_VALUES.key("position")
     if not isinstance(st.session_state.get(key), int) or not 0 <= st.session_state[key] < look.positions:
-        st.session_state[key] = look.positions - 1
+        state.INSIDE_VALUES.set("position", look.positions - 1)
     position = st.select_slider(
         "Position: the token the model has just read (it predicts the next one)", options=range(look.positions),
         key=key, format_func=lambda p: labels[p])
@@ -129,7 +129,7 @@ def inside_page(lm: LoadedModel | RemoteModel, params: SamplingParams) -> None:
         return
     current = _current(inner)
     _text_box(current)
-    if current["origin"] != "paste":
+    if current.get("label"):
         cut = f" The oldest {current['cut']} tokens of its prompt were left out (lens cap)." if current.get("cut") else ""
         st.caption(f"Looking inside {ORIGINS.get(current['origin'], current['origin'])}: {escape_markdown(current['label'])}, with the "
                    f"prompt it continued, exactly as the model read it.{cut}")
@@ -161,8 +161,11 @@ def _tokens_tab(lm: LoadedModel, look: Look) -> None:
 
 
 def _default_split(current: dict, look: Look) -> int:
-    """Where the prompt ends for ablation: the handed text's start (a chat reply), else about half-way."""
+    """Where the prompt ends for ablation: the handed text's start (a chat reply), else the word start
+    nearest the middle."""
     start = current.get("text_start", 0)
     if current["origin"] != "paste" and 1 <= start < look.positions:
         return start
-    return max(1, min(look.positions - 1, (look.positions + 1) // 2))
+    middle = (look.positions + 1) // 2
+    starts = [p for p in range(2, look.positions) if look.tokens[p][:1].isspace()]
+    return min(starts, key=lambda p: abs(p - middle)) if starts else max(1, min(look.positions - 1, middle))
