@@ -1,4 +1,4 @@
-"""`python -m mirror`: info, generate (text and JSON), score, and one-line errors for bad input."""
+"""`python -m mirror`: info, generate (text and JSON), score, inside, and one-line errors for bad input."""
 
 import json
 import os
@@ -60,6 +60,40 @@ def test_score_table_and_json(cli, bundled):
     assert data["perplexity"] > 1 and len(data["tokens"]) == len(bundled_ids("Mirror, mirror on the wall")) and data["tokens"][0]["rank"] >= 1
 
 
+def test_inside_json_is_the_sequence_the_lens_and_the_last_positions_attention(cli, bundled):
+    import torch
+
+    from mirror.services.scoring import start_token_id
+
+    text = "Mirror, mirror on the wall"
+    code, out, err = cli("inside", text, "--json")
+    assert code == 0 and not err
+    data = json.loads(out)
+    assert set(data) == {"token_ids", "lens", "attention"}
+    ids = [start_token_id(bundled.tokenizer)] + bundled.encode(text)
+    assert data["token_ids"] == ids
+    assert len(data["lens"]) == 31 and all(len(layer) == len(ids) for layer in data["lens"])
+    for layer in data["lens"]:
+        for top in layer:
+            assert len(top) == 5 and [p for _, p in top] == sorted((p for _, p in top), reverse=True)
+    with torch.inference_mode():
+        final = torch.softmax(bundled.model(input_ids=torch.tensor([ids])).logits[0], dim=-1)
+    for position, top in enumerate(data["lens"][-1]):
+        assert top[0][0] == int(final[position].argmax())
+        assert [p for _, p in top] == pytest.approx([float(final[position, i]) for i, _ in top], abs=1e-4)
+    assert len(data["attention"]) == 30 and all(len(block) == 9 for block in data["attention"])
+    for block in data["attention"]:
+        for head in block:
+            assert len(head) == len(ids) and sum(head) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_inside_text_names_layers_and_blocks(cli):
+    code, out, _ = cli("inside", "Mirror, mirror on the wall")
+    assert code == 0
+    assert "layer 0 = embeddings, layer 30 = the output" in out and "logit lens at the last position" in out
+    assert "layer 30:" in out and "block 30:" in out and '" wall"' in out
+
+
 @pytest.mark.parametrize("argv,message", [
     (["generate", "   "], "empty"),
     (["generate", "hi", "--temperature", "3"], "temperature must be from 0.0 to 2.0"),
@@ -67,6 +101,8 @@ def test_score_table_and_json(cli, bundled):
     (["generate", "hi", "--preset", "wild"], "unknown preset"),
     (["generate", "hi", "--model", "./missing/model"], "No model folder"),
     (["score", ""], "empty"),
+    (["inside", " "], "empty"),
+    (["inside", "mirror " * 600], "reads up to 512 tokens"),
     (["dance"], "invalid choice"),
 ])
 def test_bad_input_exits_non_zero_with_one_line(argv, message):
