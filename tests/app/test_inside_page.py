@@ -304,3 +304,32 @@ def test_a_remote_server_has_no_insides_to_show(monkeypatch, tmp_path):
         assert len(notes) == 1 and "remote inference server" in notes[0]
         assert "not the model's hidden states or attention weights" in notes[0]
         assert not at.tabs and not at.select_slider and not at.error
+
+
+def test_a_native_runtime_offers_the_torch_copy_of_its_weights(bundled, monkeypatch):
+    """MIRROR_RUNTIME=llamacpp gives no hidden states: the page says why, and on request looks inside the torch
+    copy of the same bundled weights (the Chat keeps the native runtime)."""
+    pytest.importorskip("llama_cpp")
+    from mirror.ui.loader import cached_model, torch_copy
+
+    monkeypatch.setenv("MIRROR_RUNTIME", "llamacpp")
+    cached_model.clear()  # the process's cached model was loaded with the torch runtime
+    forget_looks()
+    try:
+        at = AppTest.from_file(HOME, default_timeout=300)
+        at.run()
+        at.switch_page(PAGE).run()
+        assert not at.exception, at.exception
+        if app_model(at).info.runtime == "torch":
+            pytest.skip(f"llama.cpp was refused on this machine: {app_model(at).info.note}")
+        assert "the llamacpp runtime computes inside native code" in " ".join(w.value for w in at.warning)
+        assert not at.tabs
+        press(at, "Load the torch copy of the same weights")
+        assert "Looking inside the torch copy" in " ".join(c.value for c in at.caption)
+        assert [t.label for t in at.tabs] == TABS
+        ids = [start_token_id(bundled.tokenizer)] + bundled.encode(EXAMPLE)
+        assert tokens_table(at)["id"].tolist() == ids
+        assert app_model(at).info.runtime == "llamacpp"  # the shared model is still the native one
+    finally:
+        cached_model.clear()  # the next page test must get the torch model back
+        torch_copy.clear()
