@@ -106,6 +106,10 @@ def _open_in_inspector(turn_id: str) -> None:
     st.session_state[state.CHAT_GO_TO] = INSPECTOR
 
 
+def _shortened(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 1].rstrip() + "…"
+
+
 def model_is_local() -> bool:
     return isinstance(current_frame()[0], LoadedModel)
 
@@ -120,7 +124,7 @@ def _open_inside(turn_id: str) -> None:
     reply_ids = [s.token_id for s in read_steps(turn.reply.steps) if s.token_id is not None] or lm.encode(turn.content)
     prompt = context_ids(lm, conv.messages(upto=conv.turns.index(turn)))
     state.hand_inside(InsideSource(ids=tuple(prompt + reply_ids), text_start=len(prompt), position=len(prompt) - 1,
-                                   origin="chat", label=f"the reply “{turn.content[:60]}”"))
+                                   origin="chat", label=f"the reply “{_shortened(turn.content, 60)}”"))
     st.session_state[state.CHAT_GO_TO] = INSIDE
 
 

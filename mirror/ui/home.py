@@ -13,7 +13,7 @@ from mirror.engine.sampling import SamplingParams
 from mirror.text import escape_markdown
 from mirror.ui import state
 from mirror.ui.page import current_frame
-from mirror.ui.pages import CHAT, link_to
+from mirror.ui.pages import CHAT, INSIDE, link_to
 from mirror.ui.streaming import start_reply, stream_into, summary_line
 
 SOURCES = {"remote": "an OpenAI-compatible inference server", "bundled": "bundled with the app, runs offline", "hub": "Hugging Face Hub", "local": "local folder"}
@@ -81,9 +81,11 @@ def home_page() -> None:
     lm, params = current_frame()
     st.write(
         "A small language model you can watch think: chat with it, see how temperature, top-k and top-p "
-        "reshape its choices, and inspect why every token came out. Everything runs on this machine."
+        "reshape its choices, inspect why every token came out, and look inside it: what each layer would say "
+        "and where each head looks. Everything runs on this machine."
     )
     link_to(CHAT, "Chat with the mirror")
+    link_to(INSIDE, "Look inside the mirror")
     if lm is not None:
         model_card(lm.info)
         ask_the_mirror(lm, params)
