@@ -80,7 +80,8 @@ def test_inside_json_is_the_sequence_the_lens_and_the_last_positions_attention(c
         final = torch.softmax(bundled.model(input_ids=torch.tensor([ids])).logits[0], dim=-1)
     for position, top in enumerate(data["lens"][-1]):
         assert top[0][0] == int(final[position].argmax())
-        assert [p for _, p in top] == pytest.approx([float(final[position, i]) for i, _ in top], abs=1e-4)
+        # The model's own output distribution (its default SDPA attention; the look ran eager attention).
+        assert [p for _, p in top] == pytest.approx([float(final[position, i]) for i, _ in top], abs=1e-5)
     assert len(data["attention"]) == 30 and all(len(block) == 9 for block in data["attention"])
     for block in data["attention"]:
         for head in block:
