@@ -333,3 +333,19 @@ def test_a_native_runtime_offers_the_torch_copy_of_its_weights(bundled, monkeypa
     finally:
         cached_model.clear()  # the next page test must get the torch model back
         torch_copy.clear()
+
+
+def test_a_gpt2_model_chosen_in_the_sidebar_is_looked_inside(inside, tiny_gpt2_dir, monkeypatch):
+    """A GPT-2 (here a tiny one from a local folder) has other module names (transformer.ln_f, c_attn):
+    the page reads its 2 blocks x 4 heads the same way, and the lens caps at its 64-token window."""
+    monkeypatch.setenv("MIRROR_ALLOW_ANY_MODEL", "1")  # shows the sidebar's model box
+    inside.run()
+    inside.text_input(key="ctl_model").set_value(str(tiny_gpt2_dir)).run()
+    assert not inside.exception, inside.exception
+    lm = app_model(inside)
+    assert type(lm.model).__name__ == "GPT2LMHeadModel"
+    assert "2 blocks × 4 heads" in " ".join(c.value for c in inside.caption)
+    open_tab(inside, 2)
+    assert [n.max for n in inside.number_input] == [2, 4]
+    look_at(inside, "mirror " * 80)
+    assert "up to 64 tokens" in " ".join(e.value for e in inside.error)

@@ -181,3 +181,26 @@ def test_a_model_without_hidden_states_is_refused_with_a_reason(tokenizer):
             look_inside(lm, [1, 2, 3])
     finally:
         lm.close()
+
+
+def test_a_kept_look_is_never_given_for_another_model_at_the_same_address(tokenizer, monkeypatch):
+    """A freed model's id() can be reused by the next one; the kept look checks the model itself."""
+    looking.forget_looks()
+    first = wrap_model(build_tiny_gpt2(len(tokenizer)), tokenizer, name="first")
+    ids = document_ids(first, "The same text for two models.")
+    look = look_inside(first, ids)
+    second_model = build_tiny_gpt2(len(tokenizer))
+    with torch.no_grad():
+        for parameter in second_model.parameters():
+            parameter.mul_(2)
+    second = wrap_model(second_model, tokenizer, name="second")
+    monkeypatch.setattr(looking, "id", lambda obj: 42, raising=False)  # as if both sat at one address
+    try:
+        assert look_inside(first, ids) is not look  # kept under the real id: a new key is computed once
+        again = look_inside(first, ids)
+        assert look_inside(first, ids) is again
+        other = look_inside(second, ids)
+        assert other is not again and not torch.equal(other.lens.top_probs, again.lens.top_probs)
+    finally:
+        first.close()
+        second.close()

@@ -9,6 +9,7 @@ stream (one row through the final norm and the output layer: no forward pass eit
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -110,7 +111,8 @@ def check_reachable(lm: LoadedModel) -> None:
     output_head(lm.model)
 
 
-_kept: OrderedDict[tuple[int, tuple[int, ...]], Look] = OrderedDict()
+# Per (model, sequence). The model is held weakly and checked: a freed model's id() can be reused by the next.
+_kept: OrderedDict[tuple[int, tuple[int, ...]], tuple[weakref.ref, Look]] = OrderedDict()
 _kept_lock = threading.Lock()
 
 
@@ -125,13 +127,13 @@ def look_inside(lm: LoadedModel, ids: Sequence[int]) -> Look:
         raise TooLong(f"the model reads up to {lm.context_length} tokens at once; this text has {len(ids)}")
     key = (id(lm.model), ids)
     with _kept_lock:
-        if key in _kept:
+        if key in _kept and _kept[key][0]() is lm.model:
             _kept.move_to_end(key)
-            return _kept[key]
+            return _kept[key][1]
     check_reachable(lm)
     look = lm.run(_compute, lm, ids)
     with _kept_lock:
-        _kept[key] = look
+        _kept[key] = (weakref.ref(lm.model), look)
         while len(_kept) > KEPT_LOOKS:
             _kept.popitem(last=False)
     return look
