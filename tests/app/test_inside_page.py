@@ -349,3 +349,13 @@ def test_a_gpt2_model_chosen_in_the_sidebar_is_looked_inside(inside, tiny_gpt2_d
     assert [n.max for n in inside.number_input] == [2, 4]
     look_at(inside, "mirror " * 80)
     assert "up to 64 tokens" in " ".join(e.value for e in inside.error)
+
+
+def test_a_text_as_a_chat_message_shows_the_chat_template(inside, bundled):
+    inside.toggle(key="inside_as_chat").set_value(True)
+    look_at(inside, "Who is the fairest?")
+    ids = context_ids(bundled, [Message("user", "Who is the fairest?")])
+    assert tokens_table(inside)["id"].tolist() == ids
+    table = tokens_table(inside)
+    assert "<|im_start|>" in table[table["special"]]["vocabulary entry"].tolist()
+    assert "your text as a chat message" in " ".join(c.value for c in inside.caption)

@@ -155,6 +155,8 @@ def test_caps_and_bad_input_get_clear_errors(bundled, tiny_llama):
         look_inside(bundled, [])
     with pytest.raises(TooLong, match=f"up to {LENS_MAX_TOKENS} tokens"):
         look_inside(bundled, [1] * (LENS_MAX_TOKENS + 1))
+    with pytest.raises(ValueError, match="not in this model's vocabulary"):
+        look_inside(bundled, [1, len(bundled.tokenizer) + 5])
     with pytest.raises(TooLong, match="up to 64 tokens"):  # the tiny model's own window
         look_inside(tiny_llama, [1] * 65)
     long_look = look_inside(bundled, document_ids(bundled, "word " * (ATTENTION_MAX_TOKENS + 10)))

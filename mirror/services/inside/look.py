@@ -131,12 +131,22 @@ def look_inside(lm: LoadedModel, ids: Sequence[int]) -> Look:
             _kept.move_to_end(key)
             return _kept[key][1]
     check_reachable(lm)
+    _check_vocabulary(lm, ids)
     look = lm.run(_compute, lm, ids)
     with _kept_lock:
         _kept[key] = (weakref.ref(lm.model), look)
         while len(_kept) > KEPT_LOOKS:
             _kept.popitem(last=False)
     return look
+
+
+def _check_vocabulary(lm: LoadedModel, ids: tuple[int, ...]) -> None:
+    """Token ids of another model's vocabulary would index past the embedding table."""
+    rows = lm.model.get_input_embeddings().num_embeddings
+    outside = [i for i in ids if not 0 <= i < rows]
+    if outside:
+        raise ValueError(f"token id {outside[0]} is not in this model's vocabulary of {rows:,} tokens (were the "
+                         "tokens made by another model?)")
 
 
 def _compute(lm: LoadedModel, ids: tuple[int, ...]) -> Look:

@@ -14,6 +14,7 @@ from mirror.engine.forward import InternalsUnavailable
 from mirror.engine.sampling import SamplingParams
 from mirror.models import LoadedModel, ModelLoadError
 from mirror.services.inside.look import ATTENTION_MAX_TOKENS, LENS_MAX_TOKENS, Look, check_reachable, document_ids, look_inside
+from mirror.services.prompts import Message, context_ids
 from mirror.services.remote import RemoteModel
 from mirror.text import escape_markdown, visible_whitespace
 from mirror.ui import state
@@ -29,6 +30,7 @@ INTRO = ("A look inside the model while it reads: the tokens it sees, what each 
          "where every attention head looks, and which words really changed its mind. Every number here is computed "
          f"from the model for this very text. The lens reads up to {LENS_MAX_TOKENS} tokens, attention up to "
          f"{ATTENTION_MAX_TOKENS}.")
+INSIDE_AS_CHAT = "inside_as_chat"
 TABS = ["🔤 Tokens", "🔭 Logit lens", "👀 Attention", "✂️ What each word did"]
 ORIGINS = {"chat": "a Chat reply", "explorer": "the Parameter Explorer", "fork": "a fork", "paste": "your text"}
 
@@ -43,11 +45,14 @@ def _look_at_text() -> None:
         st.session_state[state.INSIDE_NOTICE] = ("error", f"The text has {len(text):,} characters; this page takes up "
                                                  f"to {MAX_TEXT_CHARS:,} (and {LENS_MAX_TOKENS} tokens).")
         return
-    st.session_state[state.INSIDE_CURRENT] = {"text": text, "ids": None, "origin": "paste"}
+    st.session_state[state.INSIDE_CURRENT] = {"text": text, "origin": "paste",
+                                              "chat": bool(st.session_state.get(INSIDE_AS_CHAT))}
     state.INSIDE_VALUES.set("position", None)  # a new text: start at its last position
 
 
 def _current(lm: LoadedModel) -> dict:
+    """The sequence to look at: handed over by another page (its ids as that model read them), or this
+    page's text, tokenized by the model in use on every run (the sidebar may change the model)."""
     source = state.take_inside_source()
     if source is not None:
         ids = list(source.ids)
@@ -56,13 +61,25 @@ def _current(lm: LoadedModel) -> dict:
         text = lm.decode(ids[max(cut, source.text_start):])
         st.session_state[state.INSIDE_CURRENT] = {
             "text": text, "ids": ids[cut:], "text_start": max(0, source.text_start - cut), "origin": source.origin,
-            "label": source.label, "cut": cut}
+            "label": source.label, "cut": cut, "model": lm.info.name}
         state.INSIDE_VALUES.set("position", max(0, source.position - cut))
         st.session_state[state.INSIDE_TEXT] = text
-    current = st.session_state.setdefault(state.INSIDE_CURRENT, {"text": EXAMPLE, "ids": None, "origin": "paste"})
-    if current["ids"] is None:
-        current["ids"] = document_ids(lm, current["text"])
-        current["text_start"] = 1 if len(current["ids"]) > len(lm.encode(current["text"])) else 0
+    current = st.session_state.setdefault(state.INSIDE_CURRENT, {"text": EXAMPLE, "origin": "paste", "chat": False})
+    if current.get("model") not in (None, lm.info.name):
+        st.info(f"These tokens were handed over from {current['model']}; the model is now {lm.info.name}, so its "
+                "text is read again as a plain text.")
+        current = {"text": current["text"], "origin": "paste", "chat": False}
+        st.session_state[state.INSIDE_CURRENT] = current
+    if "model" not in current:  # this page's own text
+        if not current["text"].strip():
+            current["text"] = EXAMPLE
+        if current.get("chat"):
+            current["ids"] = context_ids(lm, [Message("user", current["text"])])
+            current["label"] = "your text as a chat message, in the model's chat template"
+            current["text_start"] = 0
+        else:
+            current["ids"] = document_ids(lm, current["text"])
+            current["text_start"] = 1 if len(current["ids"]) > len(lm.encode(current["text"])) else 0
     return current
 
 
@@ -111,7 +128,11 @@ def _text_box(current: dict) -> None:
     st.session_state.setdefault(state.INSIDE_TEXT, current.get("text", EXAMPLE))
     st.text_area("Text to look inside", key=state.INSIDE_TEXT, height=100, max_chars=MAX_TEXT_CHARS,
                  help="Any text; or open a chat reply or an inspected token here with its 🔬 button.")
-    st.button("🔬 Look inside", type="primary", on_click=_look_at_text)
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    left.button("🔬 Look inside", type="primary", on_click=_look_at_text)
+    right.toggle("As a chat message (shows the chat template)", key=INSIDE_AS_CHAT,
+                 help="Wrap the text as one user turn of a chat, as the Chat page sends it, so the special tokens "
+                      "of the chat template are part of what the model reads.")
     notice = st.session_state.pop(state.INSIDE_NOTICE, None)
     if notice:
         getattr(st, notice[0])(notice[1])
