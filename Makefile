@@ -5,6 +5,8 @@
 #                  and, as root, the Debian packages the tests need
 #   make llamacpp  build llama-cpp-python portably (several minutes, once) for the fast runtimes
 #   make run-fast  the app on the llama.cpp F16 runtime (MIRROR_RUNTIME=llamacpp-f16)
+#   make docker-check  build the Docker image, run it, chat through it in Chromium, check it (as root;
+#                  starts dockerd and makes a base image from Debian's packages when needed)
 #   make bench     generation benchmark
 #   make clean     remove caches and test artifacts (make distclean: also .venv)
 #
@@ -36,10 +38,10 @@ PYTEST_ARGS ?=
 # so CI can never go green without having driven the real page.
 E2E_REQUIRE_BROWSER ?= $(if $(CI),1,0)
 
-.PHONY: help setup run run-fast llamacpp test bench system-deps clean distclean
+.PHONY: help setup run run-fast llamacpp test docker-check bench system-deps clean distclean
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
 
 # scripts/install.sh is the one install script; the Dockerfile runs it too.
 # The app: wheels only, nothing is compiled.
@@ -102,6 +104,11 @@ test: $(DEV_STAMP) $(LLAMACPP_STAMP) system-deps
 	  $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; fi; \
 	exit $$rc
+
+# The image test alone, with its figures (build time and image size) printed last.
+docker-check: $(DEV_STAMP) system-deps
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 E2E_REQUIRE_BROWSER=1 \
+	  $(BIN)/python -m pytest tests/e2e/test_docker_image.py -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: setup
 	$(BIN)/python bench/generation.py

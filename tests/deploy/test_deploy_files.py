@@ -1,7 +1,8 @@
 """The Docker files and the one install script, checked without a Docker engine.
 
 - Dockerfile: parsed into instructions by the small parser below (line continuations, comments,
-  exec and shell forms), then checked: a pinned python slim base, WORKDIR /app, a non-root user
+  exec and shell forms), then checked: two stages from a base-image argument whose default is a pinned
+  python slim, build inputs kept in the build stage, WORKDIR /app, a non-root user
   created in the image and switched to before CMD, dependencies installed by scripts/install.sh
   (the script `make setup` runs, so CI exercises the image's install commands), the weight cache
   built at build time, a HEALTHCHECK on /_stcore/health and `streamlit run Home.py` on
@@ -131,14 +132,37 @@ def test_parser_reads_continuations_comments_and_both_forms() -> None:
         parse_dockerfile("FROM x\nRUNN a\n")
 
 
-def test_dockerfile_parses_and_starts_from_a_pinned_python_slim_image(dockerfile: list[Instruction]) -> None:
+def _final_stage(dockerfile: list[Instruction]) -> list[Instruction]:
+    """The instructions of the last stage: what the image is made of."""
+    last = max(n for n, i in enumerate(dockerfile) if i.cmd == "FROM")
+    return dockerfile[last:]
+
+
+def test_both_stages_start_from_the_base_image_argument_whose_default_is_a_pinned_python_slim(
+        dockerfile: list[Instruction]) -> None:
     assert dockerfile, "the Dockerfile has no instructions"
-    assert all(i.cmd == "ARG" for i in dockerfile[: _index(dockerfile, "FROM")])
-    bases = [i.words()[0] for i in dockerfile if i.cmd == "FROM"]
-    assert len(bases) == 1, f"one stage expected, got {bases}"
+    args = dockerfile[: _index(dockerfile, "FROM")]
+    assert all(i.cmd == "ARG" for i in args)
+    defaults = dict(w.partition("=")[::2] for i in args for w in i.words())
     # python:3.11.7-slim-bookworm: a full X.Y.Z version (not 3, 3.11 or latest), the slim variant,
     # optionally a Debian release and a digest.
-    assert re.fullmatch(r"python:3\.\d+\.\d+-slim(-[a-z]+)?(@sha256:[0-9a-f]{64})?", bases[0]), bases[0]
+    assert re.fullmatch(r"python:3\.\d+\.\d+-slim(-[a-z]+)?(@sha256:[0-9a-f]{64})?", defaults["BASE_IMAGE"])
+    stages = [i.words() for i in dockerfile if i.cmd == "FROM"]
+    assert stages == [["${BASE_IMAGE}", "AS", "build"], ["${BASE_IMAGE}"]], stages
+
+
+def test_build_inputs_stay_in_the_build_stage(dockerfile: list[Instruction]) -> None:
+    """The optional CA bundle and wheels (docker-build-extra/) are copied into the build stage only, and the
+    image copies the app's own files by name, never the whole context."""
+    final = _final_stage(dockerfile)
+    build = dockerfile[: len(dockerfile) - len(final)]
+    assert any("docker-build-extr[a]" in i.words() for i in build if i.cmd == "COPY")
+    for instruction in final:
+        if instruction.cmd in {"COPY", "ADD"}:
+            sources = [w for w in instruction.words()[:-1] if not w.startswith("--")]
+            assert "." not in sources and not any("docker-build-extr" in w for w in sources), instruction
+    assert any(i.cmd == "COPY" and "--from=build" in i.words() for i in final), "the venv comes from the build stage"
+    assert "docker-build-extra/" in (ROOT / ".gitignore").read_text().split()
 
 
 def test_workdir_is_app(dockerfile: list[Instruction]) -> None:
@@ -216,7 +240,7 @@ def test_the_weight_cache_is_built_at_image_build_time(dockerfile: list[Instruct
     install = _index(dockerfile, "RUN", lambda i: _runs_script(i, "scripts/install.sh"))
     warm = _index(dockerfile, "RUN", lambda i: _runs_script(i, "scripts/warm-cache.sh")
                   or "mirror info" in i.value)
-    app_copied = _index(dockerfile, "COPY", lambda i: i.words()[0] == ".")
+    app_copied = _index(dockerfile, "COPY", lambda i: i.words()[0] == "mirror")
     assert install < warm and app_copied < warm, "the cache needs the packages and the app's code"
     env = _env(dockerfile, warm)
     assert env.get("MIRROR_CACHE_DIR", "").startswith("/"), "set MIRROR_CACHE_DIR before building the cache"
@@ -301,8 +325,8 @@ def test_dockerignore_keeps_local_state_out_and_the_app_in(dockerfile: list[Inst
         assert _ignored(path, rules), f"{path} would be sent to the Docker build"
     needed = ["Home.py", "app_pages/1_Chat.py", "mirror/models/loaders.py", "mirror/ui/page.py", ".streamlit/config.toml",
               "requirements.txt", "scripts/install.sh", "scripts/warm-cache.sh"]
-    needed += [w for i in dockerfile if i.cmd in {"COPY", "ADD"} for w in i.words()[:-1]
-               if not w.startswith("--") and w != "."]
+    needed += [w for i in dockerfile if i.cmd in {"COPY", "ADD"} and not any(w.startswith("--from") for w in i.words())
+               for w in i.words()[:-1] if not w.startswith("--") and w != "."]
     for path in needed:
         assert not _ignored(path, rules), f"{path} is left out of the build context but the image needs it"
     for path in ("Home.py", "requirements.txt", "scripts/install.sh", "scripts/warm-cache.sh", ".streamlit/config.toml"):
@@ -316,7 +340,7 @@ def _bash(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["bash", *args], capture_output=True, text=True, timeout=120, **kwargs)
 
 
-@pytest.mark.parametrize("script", [INSTALL, WARM_CACHE], ids=lambda p: p.name)
+@pytest.mark.parametrize("script", [INSTALL, WARM_CACHE, ROOT / "scripts" / "docker-base.sh"], ids=lambda p: p.name)
 def test_scripts_are_valid_bash(script: Path) -> None:
     result = _bash("-n", str(script))
     assert result.returncode == 0, result.stderr

@@ -231,3 +231,14 @@ def browser_page(request, chromium_browser):
             except Exception as exc:  # the page may be gone; the failure itself matters more
                 print(f"could not take a failure screenshot: {exc}")
         context.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The Docker image test's figures, printed last: what it was built from, then its build time and size."""
+    report = getattr(sys.modules.get("test_docker_image"), "REPORT", None)
+    if not report:
+        return
+    terminalreporter.section("Docker image")
+    last = ("build time", "image size")
+    for key in [k for k in report if k not in last] + [k for k in last if k in report]:
+        terminalreporter.write_line(f"{key}: {report[key]}")
