@@ -60,8 +60,10 @@ def ensure_dockerd(log: Path) -> str:
         if os.geteuid() != 0:
             raise DockerUnavailable("no Docker engine answers, and only root can start dockerd here")
         log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("ab") as out:
-            subprocess.Popen(["dockerd"], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        # Detached through a shell that returns at once: the engine outlives the test run, and no
+        # Popen object of ours is left running when the test process ends.
+        subprocess.run(["sh", "-c", 'nohup dockerd >>"$1" 2>&1 &', "sh", str(log)], check=True,
+                       start_new_session=True)
         deadline = time.monotonic() + 90
         while not _engine_answers():
             if time.monotonic() > deadline:
@@ -133,7 +135,13 @@ class Built:
     layers: list[tuple[str, int]]  # (instruction, bytes), largest first
 
 
+def _image_id(tag: str) -> str | None:
+    done = docker("image", "inspect", "--format", "{{.Id}}", tag, check=False)
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
 def build_image(base: str, log: Path) -> Built:
+    previous = _image_id(IMAGE)
     start = time.monotonic()
     done = subprocess.run(["docker", "build", "--network", "host", "--build-arg", f"BASE_IMAGE={base}", "-t", IMAGE,
                            str(ROOT)], capture_output=True, text=True, timeout=1800,
@@ -142,7 +150,10 @@ def build_image(base: str, log: Path) -> Built:
     log.write_text(done.stdout + done.stderr)
     if done.returncode != 0:
         raise RuntimeError(f"docker build failed after {seconds:.0f} s; the log ends:\n{(done.stdout + done.stderr)[-3000:]}")
-    docker("image", "prune", "--force", check=False)  # the previous build's image, now untagged
+    if previous not in (None, _image_id(IMAGE)):
+        # The previous image, now untagged. Not `docker image prune`: it would also drop the build
+        # stage's images, the cache that lets the next build skip the install.
+        docker("image", "rm", previous, check=False)
     size = int(docker("image", "inspect", IMAGE, "--format", "{{.Size}}").stdout.strip())
     history = docker("history", "--no-trunc", "--format", "{{json .}}", IMAGE).stdout.splitlines()
     layers = []
