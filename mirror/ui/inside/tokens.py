@@ -27,6 +27,8 @@ from mirror.services.inside.tokens import (
 DEFAULT_A = ("English", "The mirror shows how a language model writes.")
 DEFAULT_B = ("Russian", "Зеркало показывает, как пишет языковая модель.")
 MAX_SENTENCE_CHARS = 2_000
+PROVENANCE = ("Computed from the model's own tokenizer for this very sequence: every id, byte and count; "
+              "nothing is estimated.")
 LANGUAGES_CAPTION = ("The same meaning, two scripts: a vocabulary learnt mostly from English text has few "
                      "whole Cyrillic words, so Russian falls apart into short pieces of bytes and costs more "
                      "tokens: more compute, and less text fits in the context window.")
@@ -50,6 +52,7 @@ def tokens_view(lm: LoadedModel, ids: Sequence[int]) -> None:
         st.caption("Dashed frames hold tokens that only together make whole characters (hex bytes shown): "
                    + "; ".join(examples) + ".")
     st.dataframe(token_table(pieces, groups), hide_index=True, width="stretch")
+    st.caption(PROVENANCE)
 
 
 def _sentence_column(lm: LoadedModel, key: str, default: tuple[str, str]) -> tuple[str, TokenCost | None]:
