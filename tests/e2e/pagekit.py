@@ -65,3 +65,34 @@ def reply_after(page, turn: int, question: str, timeout_ms: int, missing: str | 
     reply = messages.nth(turn + 1).get_by_label(ASSISTANT_MESSAGE, exact=True)
     expect_shown(page, reply, timeout_ms, missing or f"no reply after the user's {question!r}")
     return reply
+
+
+def settle_slider(page, slider, target: float, step: float, timeout_ms: int, settle_ms: int = 1000) -> float:
+    """Move a Streamlit slider (its stSlider container) to `target` with the keyboard, as a user can.
+
+    Every key press reruns the page, and a press made while an earlier rerun is still going can be
+    undone by it (the sidebar reseeds its sliders from the session). So: press, wait until the page
+    is idle and the value has held still for `settle_ms`, and correct until it is right.
+    """
+    shown = slider.get_by_test_id("stSliderThumbValue")
+    thumb = slider.get_by_role("slider")
+
+    def settled() -> float:
+        while True:
+            expect_idle(page, timeout_ms)
+            before = shown.inner_text().strip()
+            page.wait_for_timeout(settle_ms)
+            if is_idle(page) and shown.inner_text().strip() == before:
+                return float(before)
+
+    value = settled()
+    for _ in range(6):
+        presses = round((target - value) / step)
+        if presses == 0:
+            return value
+        thumb.focus()
+        for _ in range(abs(presses)):
+            thumb.press("ArrowRight" if presses > 0 else "ArrowLeft")
+            page.wait_for_timeout(150)
+        value = settled()
+    pytest.fail(f"could not move the slider to {target}: it stays at {value}")
