@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
 
 import pytest
 import torch
@@ -12,6 +11,7 @@ from mirror.engine.sampling import SamplingParams
 from mirror.services import classroom
 from mirror.services.classroom import ClassError, cast_vote, check_class, join_class, open_class, reveal, start_round
 from mirror.services.store import Store
+from tests.concurrency import run_at_once
 
 TEACHER = "p-TTTTTTTTTTTTTTTT"
 
@@ -57,22 +57,10 @@ def test_thirty_students_vote_at_once_through_two_replicas_and_each_counts_once(
     for n in range(30):
         join_class(replicas[n % 2], code, student(n), f"Student {n}")
     round_id = start_round(replicas[0], code, "The capital of France is")
-    start = threading.Barrier(30)
-    errors: list[BaseException] = []
-
     def vote(n: int) -> None:
-        try:
-            start.wait()
-            cast_vote(replicas[n % 2], code, student(n), "Paris" if n % 3 else "Lyon")
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
+        cast_vote(replicas[n % 2], code, student(n), "Paris" if n % 3 else "Lyon")
 
-    threads = [threading.Thread(target=vote, args=(n,)) for n in range(30)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert run_at_once(30, vote) == []
     assert replicas[1].classes.count_votes(round_id) == 30
     assert sorted(g for _, g in replicas[0].classes.votes(round_id)).count("Lyon") == 10
     with pytest.raises(ClassError, match="guessed in this round already"):

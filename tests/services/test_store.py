@@ -13,7 +13,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ import pytest
 
 from mirror.services.store import (SCHEMA_VERSION, UNKNOWN_OWNER, Feedback, SavedItem, Store, StoreError, backends,
                                    database_url_from_env, migrations)
+from tests.concurrency import run_at_once
 from tests.postgres import PASSWORD, PostgresServer, free_port, skip_or_fail, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -361,22 +361,7 @@ def test_failed_migration_leaves_the_database_as_it_was(store: Store, url: str, 
 def test_processes_starting_at_once_migrate_once(url: str):
     # Six stores open the same empty database at the same moment (as several app processes would):
     # each migration is applied once, and nobody fails.
-    start = threading.Barrier(6)
-    errors: list[BaseException] = []
-
-    def open_store() -> None:
-        try:
-            start.wait()
-            Store(url)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=open_store) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_at_once(6, lambda _: Store(url)) == []
     assert _versions(url) == [1, 2, 3, 4, 5]
 
 
@@ -542,23 +527,11 @@ def test_postgresql_wrong_password_or_database(postgres: PostgresServer):
 # --- concurrency and durability -----------------------------------------------------------------
 
 def test_eight_threads_writing_at_once(store: Store):
-    start = threading.Barrier(8)
-    errors: list[BaseException] = []
-
     def worker(n: int) -> None:
-        try:
-            start.wait()
-            for i in range(25):
-                store.save_item(**_item(title=f"t{n}-{i}", session_id=f"s{n}"), owner=OWNER)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        for i in range(25):
+            store.save_item(**_item(title=f"t{n}-{i}", session_id=f"s{n}"), owner=OWNER)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_at_once(8, worker) == []
     items = store.list_items(owner=OWNER)
     assert len(items) == 200
     assert {i.title for i in items} == {f"t{n}-{i}" for n in range(8) for i in range(25)}
