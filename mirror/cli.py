@@ -161,7 +161,7 @@ def cmd_inside(args: argparse.Namespace, loader: Callable[..., LoadedModel]) -> 
         print(f"note: attention weights are given for up to {ATTENTION_MAX_TOKENS} tokens; this text has "
               f"{look.positions}", file=sys.stderr)
     if args.json:
-        _emit({key: value for key, value in look.to_json().items() if key != "model"})
+        _emit(look.to_json())
         return
     shown = sorted(set(look.lens.top_ids.flatten().tolist()))
     name_of = dict(zip(shown, lm.token_strings(shown)))

@@ -38,7 +38,6 @@ class TooLong(ValueError):
 class Look:
     """What the model computed inside for `token_ids`, exactly the sequence it was given."""
 
-    model: str
     token_ids: tuple[int, ...]
     tokens: tuple[str, ...]
     lens: Lens
@@ -77,7 +76,7 @@ class Look:
         lens = [[[[int(i), float(p)] for i, p in zip(ids, probs)] for ids, probs in zip(layer_ids, layer_probs)]
                 for layer_ids, layer_probs in zip(self.lens.top_ids.tolist(), self.lens.top_probs.tolist())]
         attention = None if self.attention is None else self.attention[:, :, -1, :].tolist()
-        return {"model": self.model, "token_ids": list(self.token_ids), "lens": lens, "attention": attention}
+        return {"token_ids": list(self.token_ids), "lens": lens, "attention": attention}
 
 
 def document_ids(lm: LoadedModel, text: str) -> list[int]:
@@ -103,7 +102,7 @@ def output_head(model: Any) -> HeadFn:
 
 def check_reachable(lm: LoadedModel) -> None:
     """Raise InternalsUnavailable with a reader's reason when this model's insides cannot be read."""
-    if lm.info.runtime != "torch" and not lm.info.runtime.startswith("torch"):
+    if not lm.info.runtime.startswith("torch"):  # torch, torch-bf16
         raise InternalsUnavailable(f"the {lm.info.runtime} runtime computes inside native code and gives out no "
                                    "hidden states or attention weights")
     if not isinstance(lm.model, torch.nn.Module):
@@ -156,7 +155,7 @@ def _compute(lm: LoadedModel, ids: tuple[int, ...]) -> Look:
         inside = forward.internals(model, tensor, attentions=len(ids) <= ATTENTION_MAX_TOKENS)
         lens = logit_lens(inside.hidden_states, inside.logits, tensor, output_head(model))
     attention = torch.stack(inside.attentions) if inside.attentions is not None else None
-    return Look(model=lm.info.name, token_ids=ids, tokens=tuple(lm.token_strings(list(ids))), lens=lens,
+    return Look(token_ids=ids, tokens=tuple(lm.token_strings(list(ids))), lens=lens,
                 hidden_states=inside.hidden_states, attention=attention)
 
 

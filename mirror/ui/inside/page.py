@@ -16,6 +16,7 @@ from mirror.models import LoadedModel, ModelLoadError
 from mirror.services.inside.look import ATTENTION_MAX_TOKENS, LENS_MAX_TOKENS, Look, check_reachable, document_ids, look_inside
 from mirror.services.prompts import Message, context_ids
 from mirror.services.remote import RemoteModel
+from mirror.services.scoring import start_token_id
 from mirror.text import escape_markdown, visible_whitespace
 from mirror.ui import state
 from mirror.ui.inside import charts
@@ -79,7 +80,7 @@ def _current(lm: LoadedModel) -> dict:
             current["text_start"] = 0
         else:
             current["ids"] = document_ids(lm, current["text"])
-            current["text_start"] = 1 if len(current["ids"]) > len(lm.encode(current["text"])) else 0
+            current["text_start"] = int(start_token_id(lm.tokenizer) is not None)  # after the start token
     return current
 
 
