@@ -22,7 +22,7 @@ from mirror.engine import forward
 from mirror.engine.detokenize import VisibleText, tokenizer_bytes_reader
 from mirror.engine.protocols import ModelHandle
 from mirror.engine.request import FinishReason, Outbox, OutboxClosed
-from mirror.engine.sampling import SamplingParams, SamplerStages, choose_token, entropy_bits, run_pipeline
+from mirror.engine.sampling import LOG2, SamplingParams, SamplerStages, choose_token, entropy_bits, run_pipeline
 
 TOP_ALTERNATIVES = 10
 
@@ -260,28 +260,33 @@ class Generation:
         logits, self.cache = forward.next_logits(self.lm.model, inputs, self.cache)
         return logits
 
-    def _sample(self, raw: torch.Tensor) -> tuple[int, SamplerStages]:
-        stages = run_pipeline(self._ids, raw, self.params, self.protected)
-        return int(choose_token(stages, self.generator)[0]), stages
-
     def step(self) -> Step | None:
         """Produce the next token, or None when the request has finished (call on the owner thread).
 
         Runs its own forward pass; the scheduler instead computes many requests' logits in one
-        batched pass and hands each its row through `step_with_logits`.
+        batched pass and samples all of them at once with `step_batch`.
         """
         if not self._begin_step():
             return None
         began = time.perf_counter()
         with torch.inference_mode():
-            return self._accept(*self._sample(self._next_logits()), began)
+            return self.step_batch([self], self._next_logits(), began)[0]
 
-    def step_with_logits(self, raw: torch.Tensor, began: float) -> Step:
-        """The next token from raw next-token logits (1, vocab) computed elsewhere for this request."""
-        if self._started is None:
-            self._started = began
+    @staticmethod
+    def step_batch(rows: Sequence["Generation"], raw: torch.Tensor, began: float) -> list[Step]:
+        """The next token of every request from their raw next-token logits (rows, vocab), computed
+        together: one sampler call with each row's own parameters, each row's draw from its own
+        generator, and the per-token figures for all rows at once. A row gets exactly the token it
+        would get alone from the same logits."""
+        for gen in rows:
+            if gen._started is None:
+                gen._started = began
         with torch.inference_mode():
-            return self._accept(*self._sample(raw), began)
+            stages = run_pipeline([gen._ids for gen in rows], raw, [gen.params for gen in rows],
+                                  [gen.protected for gen in rows])
+            tokens = choose_token(stages, [gen.generator for gen in rows]).tolist()
+            facts = describe_rows(stages, tokens, max(gen.alternatives for gen in rows), rows[0].lm.tokenizer)
+            return [gen._accept(token, fact, began) for gen, token, fact in zip(rows, tokens, facts)]
 
     def _begin_step(self) -> bool:
         if self.finished:
@@ -293,11 +298,11 @@ class Generation:
             self._started = time.perf_counter()
         return True
 
-    def _accept(self, token: int, stages: SamplerStages, began: float) -> Step:
+    def _accept(self, token: int, step_facts: dict[str, Any], began: float) -> Step:
         """Record the chosen token, decide whether the request ends, and describe the step."""
         self._ids = torch.cat([self._ids, self._ids.new_tensor([[token]])], dim=1)
         self._new.append(token)
-        step_facts = self._describe(token, stages)
+        step_facts = dict(step_facts, alternatives=step_facts["alternatives"][: self.alternatives])
 
         reason = None
         if token in self.lm.end_ids:
@@ -336,21 +341,43 @@ class Generation:
                 self._bytes += piece
         return self._bytes
 
-    def _describe(self, token: int, stages: SamplerStages) -> dict[str, Any]:
-        raw_probs = torch.softmax(stages.raw[0], dim=-1)
-        final_probs = stages.probs[0]
-        top = torch.topk(raw_probs, min(self.alternatives, raw_probs.shape[-1]))
-        top_ids = top.indices.tolist()
-        names = self.lm.tokenizer.batch_decode([[i] for i in top_ids], clean_up_tokenization_spaces=False)
-        return dict(
-            prob=float(final_probs[token]),
-            raw_prob=float(raw_probs[token]),
-            rank=int((stages.raw[0] > stages.raw[0, token]).sum()) + 1,
-            entropy=float(entropy_bits(raw_probs)),
-            sampler_entropy=float(entropy_bits(final_probs)),
-            alternatives=tuple(
-                Alternative(i, name, float(final_probs[i]), float(p))
-                for i, name, p in zip(top_ids, names, top.values.tolist())
-            ),
-        )
 
+def describe_rows(stages: SamplerStages, tokens: Sequence[int], alternatives: int, tokenizer: Any) -> list[dict[str, Any]]:
+    """The figures of each row's chosen token, computed for all rows at once: its probability under
+    the final and the raw distribution, its raw rank, both entropies and the top raw alternatives."""
+    log_probs = torch.log_softmax(stages.raw, dim=-1)
+    raw_probs = log_probs.exp()
+    final = stages.probs
+    chosen = torch.tensor(list(tokens), dtype=torch.long, device=final.device)[:, None]
+    top_logits, top_index = torch.topk(stages.raw, min(alternatives, raw_probs.shape[-1]))
+    # -sum p log p as one batched dot product per row (no (rows, vocab) product is kept).
+    raw_entropy = -(raw_probs.unsqueeze(1) @ log_probs.unsqueeze(2)).reshape(-1) / LOG2
+    chosen_logit = stages.raw.gather(1, chosen)
+    columns = dict(
+        prob=final.gather(1, chosen)[:, 0].tolist(),
+        raw_prob=raw_probs.gather(1, chosen)[:, 0].tolist(),
+        rank=_raw_ranks(stages.raw, chosen_logit, top_logits),
+        entropy=raw_entropy.clamp(min=0.0).tolist(),
+        sampler_entropy=entropy_bits(final).tolist(),
+    )
+    top_ids, top_final = top_index.tolist(), final.gather(1, top_index).tolist()
+    top_raw = raw_probs.gather(1, top_index).tolist()
+    names = iter(tokenizer.batch_decode([[i] for row in top_ids for i in row], clean_up_tokenization_spaces=False))
+    return [
+        dict({name: values[row] for name, values in columns.items()},
+             alternatives=tuple(Alternative(i, next(names), f, r)
+                                for i, r, f in zip(top_ids[row], top_raw[row], top_final[row])))
+        for row in range(len(tokens))
+    ]
+
+
+def _raw_ranks(raw: torch.Tensor, chosen_logit: torch.Tensor, top_logits: torch.Tensor) -> list[int]:
+    """1 + how many raw logits are above the chosen one, per row. When the chosen logit is at least
+    the smallest of the top ones, every logit above it is among them, so the row counts there; only
+    the other rows scan the whole vocabulary."""
+    above_in_top = (top_logits > chosen_logit).sum(dim=-1)
+    inside = (chosen_logit >= top_logits[:, -1:])[:, 0]
+    ranks = (above_in_top + 1).tolist()
+    for row in (~inside).nonzero().reshape(-1).tolist():
+        ranks[row] = int((raw[row] > chosen_logit[row]).sum()) + 1
+    return ranks

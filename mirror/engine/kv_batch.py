@@ -7,6 +7,7 @@ model that keeps one KV sequence per request itself (llama.cpp). Both give one t
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,72 @@ import torch
 from mirror.engine import forward
 from mirror.engine.protocols import CausalLM, ScheduledRequest, SequenceBatching
 
+
+
+class GrowingLayer:
+    """What a transformers cache layer does with its keys and values, with room to spare at the end.
+
+    transformers' `DynamicLayer.update` concatenates every new token onto the whole cache, so each
+    decode step copies every row's keys and values of every layer. This layer writes the new token
+    into spare room instead and grows by a share of its length when the room runs out (an amortised
+    copy); `keys`/`values` are views of the written part, the same numbers the attention reads.
+    """
+
+    ROOM = 64  # tokens of spare room at least, each time the layer grows
+
+    @staticmethod
+    @functools.cache
+    def make(base: type) -> type:
+        """A subclass of the cache's own layer class (`DynamicLayer`) with this behaviour."""
+        return type("Growing" + base.__name__, (GrowingLayer, base), {})
+
+    def __init__(self, keys: torch.Tensor, values: torch.Tensor) -> None:
+        super().__init__()
+        self.dtype, self.device = keys.dtype, keys.device
+        self.is_initialized = True
+        self.keys, self.values = keys, values
+
+    @property
+    def keys(self) -> torch.Tensor | None:
+        store = self.__dict__.get("_keys")
+        return None if store is None else store[0][:, :, : store[1]]
+
+    @keys.setter
+    def keys(self, tensor: torch.Tensor | None) -> None:
+        self.__dict__["_keys"] = None if tensor is None else [tensor, tensor.shape[-2]]
+
+    @property
+    def values(self) -> torch.Tensor | None:
+        store = self.__dict__.get("_values")
+        return None if store is None else store[0][:, :, : store[1]]
+
+    @values.setter
+    def values(self, tensor: torch.Tensor | None) -> None:
+        self.__dict__["_values"] = None if tensor is None else [tensor, tensor.shape[-2]]
+
+    @staticmethod
+    def _write(store: list, new: torch.Tensor) -> None:
+        buffer, length = store
+        count = new.shape[-2]
+        if length + count > buffer.shape[-2]:
+            grown = buffer.new_empty((*buffer.shape[:2], length + count + max(GrowingLayer.ROOM, length // 2),
+                                      buffer.shape[-1]))
+            grown[:, :, :length] = buffer[:, :, :length]
+            store[0] = buffer = grown
+        buffer[:, :, length: length + count] = new
+        store[1] = length + count
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any,
+               **kwargs: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        self._write(self.__dict__["_keys"], key_states)
+        self._write(self.__dict__["_values"], value_states)
+        return self.keys, self.values
+
+
+def growing_cache(cache: Any) -> Any:
+    """The same cache with every layer turned into a `GrowingLayer` over the same tensors."""
+    cache.layers = [GrowingLayer.make(type(layer))(layer.keys, layer.values) for layer in cache.layers]
+    return cache
 
 
 def batchable_cache(cache: Any) -> bool:
@@ -41,7 +108,7 @@ class KVBatch:
         length = own.layers[0].keys.shape[-2]
         own_mask = torch.ones(1, length, dtype=torch.long, device=own.layers[0].keys.device)
         if self.cache is None:
-            self.rows, self.cache, self.mask = [gen], own, own_mask
+            self.rows, self.cache, self.mask = [gen], growing_cache(own), own_mask
             return
         width = self.mask.shape[1]
         grow_batch, grow_own = max(0, length - width), max(0, width - length)

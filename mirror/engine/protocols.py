@@ -55,7 +55,10 @@ class ScheduledRequest(Protocol):
 
     def step(self) -> Any: ...  # its own forward pass and the next token; None once finished
 
-    def step_with_logits(self, raw: torch.Tensor, began: float) -> Any: ...  # the next token from batch logits
+    @staticmethod
+    def step_batch(rows: Sequence["ScheduledRequest"], raw: torch.Tensor, began: float) -> list[Any]:
+        """The next token of every row from the batch's logits (rows, vocab), sampled together."""
+        ...
 
     def take_cache(self) -> Any: ...
 

@@ -13,7 +13,9 @@ never stop.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -109,14 +111,34 @@ class SamplingParams:
 
 
 # --- one small function per stage; each returns a new tensor ------------------------------------
+#
+# A parameter is either one number for every row or a (B, 1) tensor with one value per row (a batch
+# of requests with their own settings). Row values that switch a stage off (penalty 1, top-k 0,
+# top-p 1, temperature 1) leave that row's logits exactly as they were.
+
+RowValue = float | int | torch.Tensor
 
 
-def apply_repetition_penalty(ids: torch.Tensor, logits: torch.Tensor, penalty: float) -> torch.Tensor:
-    """Divide positive / multiply negative logits of every token present in `ids` (B,T) by `penalty`."""
-    if penalty == 1.0 or ids.shape[-1] == 0:
+def _off(value: RowValue, off: float) -> bool:
+    """Whether the stage is switched off for every row."""
+    if isinstance(value, torch.Tensor):
+        return bool((value == off).all())
+    return value == off
+
+
+def apply_repetition_penalty(ids: torch.Tensor, logits: torch.Tensor, penalty: RowValue) -> torch.Tensor:
+    """Divide positive / multiply negative logits of every token present in `ids` (B,T) by `penalty`.
+
+    Ids past the logits' vocabulary go to a spare column and are dropped, as in transformers (an
+    embedding larger than lm_head). Repeated ids are harmless: each copy writes the same value.
+    """
+    if _off(penalty, 1.0) or ids.shape[-1] == 0:
         return logits
     vocab = logits.shape[-1]
-    # Ids past the logits' vocabulary (embedding larger than lm_head) go to a spare column, as in transformers.
+    if int(ids.max()) < vocab:  # the usual case: no spare column needed, one copy fewer
+        score = torch.gather(logits, 1, ids)
+        score = torch.where(score < 0, score * penalty, score / penalty)
+        return logits.scatter(1, ids, score)
     padded = torch.nn.functional.pad(logits, (0, 1))
     ids = ids.clamp(max=vocab)
     score = torch.gather(padded, 1, ids)
@@ -143,54 +165,92 @@ def apply_no_repeat_ngram(ids: torch.Tensor, logits: torch.Tensor, ngram_size: i
     return logits.masked_fill(banned_ngram_mask(ids, ngram_size, logits.shape[-1]), -math.inf)
 
 
-def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
-    if temperature in (0.0, 1.0):  # 0 = greedy: the distribution is not reshaped, argmax decides
+def apply_temperature(logits: torch.Tensor, temperature: RowValue) -> torch.Tensor:
+    """Divide by the temperature (a row with 0, greedy, or 1 is left as it is: argmax decides there)."""
+    if isinstance(temperature, torch.Tensor):
+        if _off(temperature, 1.0):
+            return logits
+        return logits / torch.where(temperature == 0.0, 1.0, temperature)
+    if temperature in (0.0, 1.0):
         return logits
     return logits / temperature
 
 
-def apply_top_k(logits: torch.Tensor, top_k: int) -> torch.Tensor:
-    """Keep the k highest logits (ties with the k-th are kept, as in transformers)."""
-    if top_k <= 0:
+def apply_top_k(logits: torch.Tensor, top_k: int | torch.Tensor) -> torch.Tensor:
+    """Keep the k highest logits (ties with the k-th are kept, as in transformers); k 0 keeps all.
+
+    `top_k` is one number or a (B,) tensor: one `topk` for the largest k, then each row's own k-th value.
+    """
+    vocab = logits.shape[-1]
+    if not isinstance(top_k, torch.Tensor):
+        if top_k <= 0:
+            return logits
+        kth = torch.topk(logits, min(top_k, vocab))[0][..., -1, None]
+        return logits.masked_fill(logits < kth, -math.inf)
+    k = top_k.to(device=logits.device, dtype=torch.long).clamp(max=vocab)
+    active = k > 0
+    if not bool(active.any()):
         return logits
-    k = min(top_k, logits.shape[-1])
-    kth = torch.topk(logits, k)[0][..., -1, None]
+    values = torch.topk(logits, int(k.max()))[0]  # each row's values, largest first
+    kth = values.gather(1, (k.clamp(min=1) - 1)[:, None])
+    kth = torch.where(active[:, None], kth, -math.inf)
     return logits.masked_fill(logits < kth, -math.inf)
 
 
-def apply_top_p(logits: torch.Tensor, top_p: float) -> torch.Tensor:
+def _top_p_removed(ascending: torch.Tensor, top_p: RowValue) -> torch.Tensor:
+    """Which of the ascending-sorted logits top-p removes (never the most likely one).
+
+    The probabilities are normalised by a sequential sum, so leading -inf entries (0 probability) do
+    not change a single bit: a row gives the same cut alone, in a batch, sorted whole or in part.
+    """
+    shifted = (ascending - ascending[..., -1:]).exp()
+    cumulative = (shifted / shifted.cumsum(dim=-1)[..., -1:]).cumsum(dim=-1)
+    # 1 - p is taken in double precision, then rounded to float32, as transformers' `<= (1 - top_p)`
+    # does; a row with p = 1 removes nothing.
+    p = torch.as_tensor(top_p, dtype=torch.float64, device=ascending.device)
+    threshold = torch.where(p < 1.0, 1.0 - p, -math.inf).to(cumulative.dtype)
+    removed = cumulative <= threshold
+    removed[..., -1:] = False
+    return removed
+
+
+def apply_top_p(logits: torch.Tensor, top_p: RowValue) -> torch.Tensor:
     """Keep the smallest set of most likely tokens whose probability reaches top_p (at least one)."""
-    if top_p >= 1.0:
+    if bool((torch.as_tensor(top_p) >= 1.0).all()):
         return logits
-    survivors = int(torch.isfinite(logits).sum(dim=-1).max())
+    survivors = int((logits > -math.inf).sum(dim=-1).max())
     if survivors <= TOP_P_SUBSET and survivors < logits.shape[-1]:
-        # After top-k only a few logits are finite: sort just those (-inf ones carry no probability and
-        # sort first in the full version, so the cut is the same) instead of the whole vocabulary.
+        # After top-k only a few logits are finite: sort just those instead of the whole vocabulary.
         values, idx = torch.topk(logits, survivors, dim=-1)
         values, idx = values.flip(-1), idx.flip(-1)  # ascending, like the full sort
-        remove_sorted = values.softmax(dim=-1).cumsum(dim=-1) <= (1 - top_p)
-        remove_sorted[..., -1:] = False
-        return logits.scatter(1, idx, values.masked_fill(remove_sorted, -math.inf))
+        return logits.scatter(1, idx, values.masked_fill(_top_p_removed(values, top_p), -math.inf))
     sorted_logits, sorted_idx = torch.sort(logits, descending=False)
-    cumulative = sorted_logits.softmax(dim=-1).cumsum(dim=-1)
-    remove_sorted = cumulative <= (1 - top_p)
-    remove_sorted[..., -1:] = False
-    remove = remove_sorted.scatter(1, sorted_idx, remove_sorted)
-    return logits.masked_fill(remove, -math.inf)
+    removed_sorted = _top_p_removed(sorted_logits, top_p)
+    return logits.masked_fill(removed_sorted.scatter(1, sorted_idx, removed_sorted), -math.inf)
 
 
 def _exempt(before: torch.Tensor, after: torch.Tensor, protected: torch.Tensor | None) -> torch.Tensor:
-    """Give the protected tokens back the logits they had before a stage."""
+    """Give the protected tokens back the logits they had before a stage.
+
+    `protected` is a 1-D tensor of ids (the same for every row) or a (B,V) bool mask (per row).
+    """
     if protected is None or protected.numel() == 0 or after is before:
         return after
-    out = after.clone()
-    out[:, protected] = before[:, protected]
-    return out
+    # `after` is the stage's own new tensor, so it is changed in place.
+    if protected.dtype == torch.bool:
+        after[protected] = before[protected]
+        return after
+    after[:, protected] = before[:, protected]
+    return after
 
 
 @dataclass(frozen=True)
 class SamplerStages:
-    """Every stage of one next-token distribution. Tensors are (B,V) float32 logits; `probs` is final."""
+    """Every stage of one next-token distribution per row. Tensors are (B,V) float32 logits; `probs` is final.
+
+    `greedy_rows` says which rows decode greedily: their later stages equal `no_repeat_ngram` and
+    their `probs` is the one-hot argmax.
+    """
 
     raw: torch.Tensor
     repetition_penalty: torch.Tensor
@@ -199,7 +259,12 @@ class SamplerStages:
     top_k: torch.Tensor
     top_p: torch.Tensor
     probs: torch.Tensor
-    greedy: bool
+    greedy_rows: tuple[bool, ...]
+
+    @property
+    def greedy(self) -> bool:
+        """Every row decodes greedily."""
+        return all(self.greedy_rows)
 
     def logits(self, stage: str) -> torch.Tensor:
         if stage not in STAGES:
@@ -211,44 +276,210 @@ class SamplerStages:
         return torch.softmax(self.logits(stage), dim=-1)
 
 
+@dataclass(frozen=True)
+class RowParams:
+    """The decoding parameters of a batch's rows as (B,1) tensors, so each stage is one call for all rows.
+
+    A greedy row gets temperature 1, top-k 0 and top-p 1 (those stages leave it alone); its final
+    distribution is the argmax.
+    """
+
+    temperature: torch.Tensor
+    top_k: torch.Tensor  # (B,) long
+    top_p: torch.Tensor
+    repetition_penalty: torch.Tensor
+    ngram_sizes: tuple[int, ...]
+    greedy_rows: tuple[bool, ...]
+
+    @classmethod
+    def of(cls, params: Sequence[SamplingParams], device: torch.device | str) -> "RowParams":
+        greedy = tuple(p.greedy for p in params)
+
+        def column(values: list[float]) -> torch.Tensor:
+            return torch.tensor(values, dtype=torch.float32, device=device)[:, None]
+
+        return cls(
+            temperature=column([1.0 if g else p.temperature for p, g in zip(params, greedy)]),
+            top_k=torch.tensor([0 if g else p.top_k for p, g in zip(params, greedy)], dtype=torch.long, device=device),
+            top_p=torch.tensor([1.0 if g else p.top_p for p, g in zip(params, greedy)], dtype=torch.float64,
+                               device=device)[:, None],
+            repetition_penalty=column([p.repetition_penalty for p in params]),
+            ngram_sizes=tuple(p.no_repeat_ngram_size for p in params),
+            greedy_rows=greedy,
+        )
+
+
+def _padded_ids(rows: Sequence[torch.Tensor], device: torch.device) -> torch.Tensor:
+    """(B, longest) ids, shorter rows left-padded with their own first id (a repeat the penalty ignores)."""
+    flat = [r.reshape(-1).to(device) for r in rows]
+    longest = max(r.shape[0] for r in flat)
+    if all(r.shape[0] == longest for r in flat):
+        return torch.stack(flat)
+    return torch.stack([torch.cat([r[:1].expand(longest - r.shape[0]), r]) if r.shape[0] else r for r in flat])
+
+
+def _ngram_bans(rows: Sequence[torch.Tensor], sizes: Sequence[int], vocab: int) -> torch.Tensor | None:
+    """(B,V) bool: each row's n-gram bans over its own ids (rows differ in length and n); None if none."""
+    if all(n <= 0 for n in sizes):
+        return None
+    masks = [banned_ngram_mask(r.reshape(1, -1), n, vocab) for r, n in zip(rows, sizes)]
+    if not any(bool(m.any()) for m in masks):
+        return None  # nothing banned in any row: the stage is the identity
+    return torch.cat(masks)
+
+
+def _protected_tensor(protected: object, rows: int, vocab: int, device: torch.device) -> torch.Tensor:
+    """Ids for every row (a sequence of ints or a 1-D tensor), or a (B,V) mask from one id list per row."""
+    if isinstance(protected, torch.Tensor):
+        return protected.to(device=device, dtype=torch.long)
+    items = list(protected)  # type: ignore[call-overload]
+    if items and not isinstance(items[0], int):  # one list per row
+        if all(tuple(r) == tuple(items[0]) for r in items):
+            return torch.as_tensor(list(items[0]), dtype=torch.long, device=device)
+        mask = torch.zeros(rows, vocab, dtype=torch.bool, device=device)
+        for i, row in enumerate(items):
+            mask[i, [t for t in row if t < vocab]] = True
+        return mask
+    return torch.as_tensor(items, dtype=torch.long, device=device)
+
+
 def run_pipeline(
-    input_ids: torch.Tensor,
+    input_ids: torch.Tensor | Sequence[torch.Tensor],
     raw_logits: torch.Tensor,
-    params: SamplingParams,
-    protected_ids: Sequence[int] | torch.Tensor = (),
+    params: SamplingParams | Sequence[SamplingParams],
+    protected_ids: Sequence[int] | torch.Tensor | Sequence[Sequence[int]] = (),
 ) -> SamplerStages:
-    """All sampler stages for the next token after `input_ids` ((T,) or (B,T)), from `raw_logits` ((V,) or (B,V))."""
-    ids = input_ids if input_ids.dim() == 2 else input_ids.unsqueeze(0)
+    """All sampler stages for the next token of each row, in one call for the whole batch.
+
+    `input_ids`: (T,) or (B,T), or one tensor per row when the rows differ in length; `raw_logits`:
+    (V,) or (B,V); `params`: one for every row or one per row; `protected_ids`: ids for every row or
+    one list per row. Each row's result is bit for bit what that row gives alone.
+    """
     raw = raw_logits if raw_logits.dim() == 2 else raw_logits.unsqueeze(0)
     raw = raw.to(torch.float32)
-    ids = ids.to(raw.device)
-    protected = torch.as_tensor(list(protected_ids) if not isinstance(protected_ids, torch.Tensor) else protected_ids,
-                                dtype=torch.long, device=raw.device)
+    batch, vocab = raw.shape
+    if isinstance(input_ids, torch.Tensor):
+        rows = list(input_ids if input_ids.dim() == 2 else input_ids.unsqueeze(0))
+    else:
+        rows = list(input_ids)
+    per_row = [params] * batch if isinstance(params, SamplingParams) else list(params)
+    if len(rows) != batch or len(per_row) != batch:
+        raise ValueError(f"{batch} rows of logits, {len(rows)} of ids and {len(per_row)} of parameters")
+    rp = RowParams.of(per_row, raw.device)
+    protected = _protected_tensor(protected_ids, batch, vocab, raw.device)
 
-    penalised = _exempt(raw, apply_repetition_penalty(ids, raw, params.repetition_penalty), protected)
-    no_ngram = _exempt(penalised, apply_no_repeat_ngram(ids, penalised, params.no_repeat_ngram_size), protected)
-    if params.greedy:
+    penalised = _exempt(raw, apply_repetition_penalty(_padded_ids(rows, raw.device), raw,
+                                                      rp.repetition_penalty), protected)
+    bans = _ngram_bans(rows, rp.ngram_sizes, vocab)
+    if bans is None:
+        no_ngram = penalised
+    else:
+        no_ngram = _exempt(penalised, penalised.masked_fill(bans, -math.inf), protected)
+    if all(rp.greedy_rows):
         # Greedy decoding: temperature, top-k and top-p do not apply; the final distribution is the argmax.
-        probs = torch.zeros_like(no_ngram)
-        probs.scatter_(1, no_ngram.argmax(dim=-1, keepdim=True), 1.0)
-        return SamplerStages(raw, penalised, no_ngram, no_ngram, no_ngram, no_ngram, probs, greedy=True)
-    tempered = apply_temperature(no_ngram, params.temperature)
-    top_k = apply_top_k(tempered, params.top_k)
-    top_p = apply_top_p(top_k, params.top_p)
-    return SamplerStages(raw, penalised, no_ngram, tempered, top_k, top_p, torch.softmax(top_p, dim=-1), greedy=False)
+        return SamplerStages(raw, penalised, no_ngram, no_ngram, no_ngram, no_ngram, _one_hot_argmax(no_ngram),
+                             greedy_rows=rp.greedy_rows)
+    tempered = apply_temperature(no_ngram, rp.temperature)
+    top_k = apply_top_k(tempered, rp.top_k)
+    top_p = apply_top_p(top_k, rp.top_p)
+    probs = torch.softmax(top_p, dim=-1)
+    if any(rp.greedy_rows):
+        greedy = torch.tensor(rp.greedy_rows, device=raw.device)[:, None]
+        probs = torch.where(greedy, _one_hot_argmax(no_ngram), probs)
+    return SamplerStages(raw, penalised, no_ngram, tempered, top_k, top_p, probs, greedy_rows=rp.greedy_rows)
 
 
-def choose_token(stages: SamplerStages, generator: torch.Generator | None) -> torch.Tensor:
-    """Pick the next token (B,): argmax when greedy, otherwise one draw from the final distribution.
+def _one_hot_argmax(logits: torch.Tensor) -> torch.Tensor:
+    probs = torch.zeros_like(logits)
+    return probs.scatter_(1, logits.argmax(dim=-1, keepdim=True), 1.0)
 
-    The draw is `torch.multinomial(probs, 1)` exactly as in transformers' `generate`, so the same seed
-    gives the same token.
+
+MATH_LOG_SUPPORT = 4096  # up to this many candidate tokens, log1p is taken by the C library one by one
+
+
+def _fill_uniform(buffer: torch.Tensor, generators: Sequence[torch.Generator | None]) -> None:
+    """Row i of `buffer` gets uniform doubles from generators[i] (the draws are independent, so two
+    rows are filled at a time on two threads: the random generator is serial code)."""
+    inference = torch.is_inference_mode_enabled()  # the workers take the caller's mode (a thread-local)
+
+    def fill(i: int) -> None:
+        with torch.inference_mode(inference):
+            buffer[i].uniform_(generator=generators[i])
+
+    if len(generators) < 4 or any(g is None for g in generators):
+        for i in range(len(generators)):
+            fill(i)
+        return
+    list(_draw_pool().map(fill, range(len(generators))))
+
+
+@functools.cache
+def _draw_pool() -> concurrent.futures.ThreadPoolExecutor:
+    return concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="mirror-draw")
+
+
+def draw_rows(probs: torch.Tensor, generators: Sequence[torch.Generator | None]) -> list[int]:
+    """One draw from each row of `probs` (B,V): the token `torch.multinomial(probs[i], 1,
+    generator=generators[i])` gives, leaving each generator in the same state, at a fraction of its cost.
+
+    `multinomial` with one sample draws q ~ Exp(1) for every token (one uniform double each, then
+    -log1p(-u) rounded to float32) and takes the first argmax of p / q. Here the same uniforms are
+    drawn (the same use of each generator), but the exponential and the ratio are formed only where
+    p > 0: elsewhere the ratio is 0 and cannot win. A row with a uniform of exactly 0 (q = 0, where
+    p / q is undefined) takes the full computation instead.
     """
-    if stages.greedy:
-        return stages.probs.argmax(dim=-1)
-    return torch.multinomial(stages.probs, num_samples=1, generator=generator).squeeze(1)
+    rows, vocab = probs.shape
+    uniform = torch.empty(rows, vocab, dtype=torch.float64, device=probs.device)
+    _fill_uniform(uniform, generators)
+    has_zero = (uniform == 0).any(dim=1).tolist()
+    where = probs.nonzero()  # (N, 2), row by row, columns ascending
+    row_of, column = where[:, 0], where[:, 1]
+    counts = torch.bincount(row_of, minlength=rows).tolist()
+    u = uniform[row_of, column]
+    q = torch.empty(u.shape, dtype=torch.float32, device=probs.device)
+    start = 0
+    for count in counts:
+        part = slice(start, start + count)
+        if count <= MATH_LOG_SUPPORT:  # the C library's log1p, the very function the exponential kernel calls
+            q[part] = torch.tensor([-math.log1p(-x) for x in u[part].tolist()], dtype=torch.float64)
+        else:
+            q[part] = -torch.log1p(-u[part])
+        start += count
+    ratio = (probs[row_of, column] / q).tolist()
+    columns = column.tolist()
+    chosen, start = [], 0
+    for i, count in enumerate(counts):
+        if has_zero[i]:
+            exp = (-torch.log1p(-uniform[i])).to(torch.float32)
+            chosen.append(int((probs[i] / exp).argmax()))
+        else:
+            segment = ratio[start : start + count]
+            chosen.append(columns[start + segment.index(max(segment))])  # the first maximum, as argmax
+        start += count
+    return chosen
+
+
+def choose_token(stages: SamplerStages,
+                 generator: torch.Generator | None | Sequence[torch.Generator | None]) -> torch.Tensor:
+    """Pick the next token of every row (B,): argmax when greedy, otherwise one draw from the final
+    distribution with that row's generator (one generator, or one per row).
+
+    The draw is the one `torch.multinomial(probs, 1)` makes in transformers' `generate` (`draw_rows`),
+    so the same seed gives the same token.
+    """
+    generators = list(generator) if isinstance(generator, Sequence) else [generator] * len(stages.greedy_rows)
+    tokens = stages.probs.argmax(dim=-1)
+    sampled = [i for i, greedy in enumerate(stages.greedy_rows) if not greedy]
+    if sampled:
+        index = torch.tensor(sampled, device=tokens.device)
+        drawn = draw_rows(stages.probs.index_select(0, index), [generators[i] for i in sampled])
+        tokens = tokens.index_copy(0, index, torch.tensor(drawn, dtype=tokens.dtype, device=tokens.device))
+    return tokens
 
 
 def entropy_bits(probs: torch.Tensor) -> torch.Tensor:
     """Shannon entropy in bits along the last dimension (0 log 0 = 0)."""
-    return torch.special.entr(probs).sum(dim=-1) / LOG2
+    # The same terms as torch.special.entr's, with the vectorised log (entr is a scalar loop); zeros
+    # take log(1) = 0, since log(0) is a slow path and 0 * -inf is not 0.
+    terms = probs * torch.where(probs > 0, probs, 1.0).log()
+    return -terms.sum(dim=-1) / LOG2

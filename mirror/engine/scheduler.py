@@ -15,9 +15,9 @@ scoring a text for the Token Inspector) slots in between ticks instead of waitin
 end. Fairness: every running request gets exactly one token per tick; waiting requests are admitted
 in arrival order.
 
-Sampling stays per request (its own parameters, seeded generator and penalties), so a request gives
-the same tokens alone and inside a batch, up to the float rounding of a batched matrix product (a
-test holds this on the bundled model). A batch of one with no padding runs exactly the single-request
+Sampling is one call for the whole batch (`Generation.step_batch`: each row keeps its own parameters,
+penalties and seeded generator), so a request gives the same tokens alone and inside a batch, up to
+the float rounding of a batched matrix product (a test holds this on the bundled model). A batch of one with no padding runs exactly the single-request
 forward pass, so a lone request still equals `model.generate`.
 
 A model that batches its own sequences (`protocols.SequenceBatching`: `decode_batch(caches, tokens)`, as a llama.cpp context
@@ -150,8 +150,9 @@ class Scheduler:
             self.largest_batch = max(self.largest_batch, len(self._batch))
             began = time.perf_counter()
             logits = self._batch.next_logits(self.lm.model)
-            for i, gen in enumerate(self._batch.rows):
-                gen.deliver(gen.step_with_logits(logits[i: i + 1], began))
+            rows = self._batch.rows
+            for gen, step in zip(rows, rows[0].step_batch(rows, logits, began)):
+                gen.deliver(step)
         for gen in self._solo:
             step = gen.step()
             if step is not None:

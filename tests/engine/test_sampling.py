@@ -186,3 +186,69 @@ def test_top_p_on_top_k_survivors_equals_the_full_sort(monkeypatch):
         monkeypatch.setattr(sampling, "TOP_P_SUBSET", 4096)
         assert torch.equal(torch.isinf(fast), torch.isinf(full)), f"case {case}"
         assert torch.equal(fast[torch.isfinite(fast)], full[torch.isfinite(full)])
+
+
+# --- the batch sampler: one call for many rows, each row as if alone --------------------------------
+
+
+def test_the_fast_draw_is_multinomials_draw_and_leaves_the_generator_in_the_same_state():
+    """`draw_rows` against `torch.multinomial` itself, for sparse (top-k survivors) and
+    dense (more than MATH_LOG_SUPPORT candidates) distributions of a real vocabulary's size."""
+    from mirror.engine.sampling import MATH_LOG_SUPPORT, draw_rows
+
+    vocab = 49152
+    data = torch.Generator().manual_seed(3)
+    for case in range(60):
+        logits = torch.randn(vocab, generator=data) * (1 + case % 3)
+        keep = [1, 7, 50, 600, MATH_LOG_SUPPORT + 1, vocab][case % 6]
+        logits = apply_top_k(logits[None], keep)[0]
+        probs = torch.softmax(logits, dim=-1)
+        theirs_gen, ours_gen = torch.Generator().manual_seed(case), torch.Generator().manual_seed(case)
+        for _ in range(3):  # consecutive draws from one generator, as a reply makes them
+            theirs = int(torch.multinomial(probs[None], 1, generator=theirs_gen)[0, 0])
+            ours = draw_rows(probs[None], [ours_gen])[0]
+            assert ours == theirs, f"case {case}"
+        assert torch.equal(ours_gen.get_state(), theirs_gen.get_state())
+
+
+def _mixed_batch() -> tuple[list[torch.Tensor], torch.Tensor, list[SamplingParams], list[tuple[int, ...]]]:
+    generator = torch.Generator().manual_seed(11)
+    lengths = [5, 1, 12, 9, 30, 3]
+    rows = [torch.randint(0, VOCAB, (n,), generator=generator) for n in lengths]
+    raw = torch.randn(len(rows), VOCAB, generator=generator) * 3
+    params = [
+        SamplingParams.preset("Balanced"),
+        SamplingParams(temperature=0.0, repetition_penalty=1.3, no_repeat_ngram_size=2),
+        SamplingParams(temperature=1.7, top_k=0, top_p=0.5, repetition_penalty=1.0, no_repeat_ngram_size=0),
+        SamplingParams(temperature=0.3, top_k=3, top_p=1.0, repetition_penalty=2.0, no_repeat_ngram_size=3),
+        SamplingParams.preset("Creative"),
+        SamplingParams(temperature=1.0, top_k=1, top_p=0.05, repetition_penalty=1.2, no_repeat_ngram_size=1),
+    ]
+    protected = [(2,), (2,), (), (2, 5), (2,), ()]
+    return rows, raw, params, protected
+
+
+def test_each_row_of_a_mixed_batch_is_bit_for_bit_the_row_alone():
+    rows, raw, params, protected = _mixed_batch()
+    together = run_pipeline(rows, raw, params, protected)
+    assert together.greedy_rows == tuple(p.greedy for p in params) and not together.greedy
+    for i, (ids, p) in enumerate(zip(rows, params)):
+        alone = run_pipeline(ids, raw[i], p, protected[i])
+        for stage in (*STAGES, "probs"):
+            batch_row = getattr(together, stage)[i]
+            assert torch.equal(batch_row, getattr(alone, stage)[0]), f"row {i}, stage {stage}"
+        if not p.greedy:  # and alone, each row is still what transformers' processors give
+            assert_close_logits(alone.top_p, reference_stages(ids[None], raw[i : i + 1], p)["top_p"])
+
+
+@pytest.mark.parametrize("inference", [False, True], ids=["plain", "inference-mode"])
+def test_a_batch_draws_each_row_with_its_own_generator(inference):
+    rows, raw, params, protected = _mixed_batch()
+    with torch.inference_mode(inference):  # as the scheduler runs it: the draw threads must follow
+        together = run_pipeline(rows, raw, params, protected)
+        tokens = choose_token(together, [torch.Generator().manual_seed(40 + i) for i in range(len(rows))]).tolist()
+    for i, (ids, p) in enumerate(zip(rows, params)):
+        alone = run_pipeline(ids, raw[i], p, protected[i])
+        assert tokens[i] == int(choose_token(alone, torch.Generator().manual_seed(40 + i))[0]), f"row {i}"
+        if p.greedy:
+            assert tokens[i] == int(together.no_repeat_ngram[i].argmax())

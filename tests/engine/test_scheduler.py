@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from types import SimpleNamespace
@@ -233,3 +234,46 @@ def test_each_tick_reports_what_it_did(tokenizer):
     assert lm.scheduler.last_tick == Tick(stepped=1, admitted=0, ended=1)
     assert lm.scheduler.running == 0 and lm.scheduler.waiting == 0
     lm.close()
+
+
+def test_the_figures_of_batched_steps_equal_a_direct_computation(bundled):
+    """Every figure of every step of three replies written together (one sampler call per tick) against
+    the model's own logits for the whole text, without a cache, through transformers' processors."""
+    from transformers.generation.logits_process import (
+        LogitsProcessorList, NoRepeatNGramLogitsProcessor, RepetitionPenaltyLogitsProcessor,
+        TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper)
+
+    lm = bundled.with_batch(4)
+    prompts = [chat_ids(lm, q) for q in QUESTIONS[:3]]
+    params = [SamplingParams.preset("Balanced", seed=7 + i, max_new_tokens=6) for i in range(3)]
+    gens = [Generation(lm, ids, p, protect_end_tokens=False) for ids, p in zip(prompts, params)]
+    steps: list[list] = [[] for _ in gens]
+    in_threads(lambda i: steps[i].extend(gens[i]), len(gens))
+    assert lm.scheduler.largest_batch >= 2, "the replies were not batched"
+    for gen, prompt, p, written in zip(gens, prompts, params, steps):
+        ids = torch.tensor([prompt + [s.token_id for s in written]])
+        logits = lm.run(lambda: _all_logits(lm.model, ids))
+        processors = LogitsProcessorList([
+            RepetitionPenaltyLogitsProcessor(p.repetition_penalty), NoRepeatNGramLogitsProcessor(p.no_repeat_ngram_size),
+            TemperatureLogitsWarper(p.temperature), TopKLogitsWarper(p.top_k), TopPLogitsWarper(p.top_p)])
+        for j, step in enumerate(written):
+            at = len(prompt) - 1 + j
+            raw = logits[at]
+            raw_p = torch.softmax(raw, -1)
+            final = torch.softmax(processors(ids[:, : at + 1], raw[None].clone())[0], -1)
+            token = step.token_id
+            assert step.raw_prob == pytest.approx(float(raw_p[token]), abs=1e-4)
+            assert step.prob == pytest.approx(float(final[token]), abs=1e-4)
+            assert int((raw > raw[token] + 1e-4).sum()) + 1 <= step.rank <= int((raw > raw[token] - 1e-4).sum()) + 1
+            assert step.entropy == pytest.approx(float(torch.special.entr(raw_p).sum()) / math.log(2), abs=1e-3)
+            assert step.sampler_entropy == pytest.approx(float(torch.special.entr(final).sum()) / math.log(2), abs=1e-3)
+            alternatives = [a.token_id for a in step.alternatives]
+            assert len(alternatives) == 10 and float(raw_p[alternatives].min()) >= float(raw_p.topk(10).values[-1]) - 1e-5
+            for a in step.alternatives:
+                assert a.raw_prob == pytest.approx(float(raw_p[a.token_id]), abs=1e-4)
+                assert a.prob == pytest.approx(float(final[a.token_id]), abs=1e-4)
+
+
+def _all_logits(model, ids: torch.Tensor) -> torch.Tensor:
+    with torch.inference_mode():  # on the owner thread, where the call runs
+        return model(input_ids=ids).logits[0].float()
