@@ -84,7 +84,7 @@ MAX_MESSAGE_CHARS = 8000  # one chat message
 # A text to continue (explorer) or to score (inspector): a bound on tokenizing; the model's context
 # window decides how much of it the model reads.
 MAX_TEXT_CHARS = 32_000
-DEFAULT_MAX_BATCH = 16  # requests one scheduler steps together (MIRROR_MAX_BATCH)
+DEFAULT_MAX_BATCH = 32  # requests one scheduler steps together (MIRROR_MAX_BATCH)
 
 
 # Where the bundled package cannot be installed (Streamlit Community Cloud installs requirements.txt

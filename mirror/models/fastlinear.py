@@ -27,7 +27,7 @@ from typing import Any
 import torch
 
 LAYOUTS = ("auto", "stock", "gemm")
-ROW_COUNTS = (1, 4, 16)  # one request, a few, a full batch: what a decode step multiplies
+ROW_COUNTS = (1, 4, 16, 32)  # one request, a few, half a class, a full batch: what a decode step multiplies
 MAX_ROWS = 256  # with the layout forced, prefill of a long prompt still keeps the stock call
 CLEAR_WIN = 0.95  # gemm must take less than this share of the stock time: a near tie keeps the stock call
 

@@ -40,7 +40,8 @@ def test_where_stock_is_faster_no_layer_is_touched():
 
 @pytest.mark.parametrize("wins, gemm_for", [
     (lambda rows: rows <= 4, {1, 2, 3, 4}),  # small batches only (seen on an AMD EPYC)
-    (lambda rows: rows >= 16, set(range(5, 17))),  # full batches only (seen on an Intel Xeon with MKL)
+    (lambda rows: rows >= 16, set(range(5, 33))),  # full batches only (seen on an Intel Xeon with MKL)
+    (lambda rows: rows == 16, set(range(5, 17))),  # half a class only
 ])
 def test_gemm_is_used_only_for_the_row_counts_where_it_won(monkeypatch, wins, gemm_for):
     model = _model()
@@ -59,7 +60,7 @@ def test_gemm_is_used_only_for_the_row_counts_where_it_won(monkeypatch, wins, ge
             with stock_layout(model):
                 ref = model(x)
         assert torch.allclose(out, ref, atol=1e-5), rows  # the same product, another summation order
-        assert calls == ([rows] * 3 if rows in gemm_for else []), rows  # prefill (> 16 rows) stays stock
+        assert calls == ([rows] * 3 if rows in gemm_for else []), rows  # prefill (> 32 rows) stays stock
 
 
 def test_faster_at_every_count_is_said_so():
