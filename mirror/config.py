@@ -85,6 +85,7 @@ MAX_MESSAGE_CHARS = 8000  # one chat message
 # window decides how much of it the model reads.
 MAX_TEXT_CHARS = 32_000
 DEFAULT_MAX_BATCH = 32  # requests one scheduler steps together (MIRROR_MAX_BATCH)
+DEFAULT_PREFIX_CACHE_MB = 256  # memory for kept prompt beginnings per model (MIRROR_PREFIX_CACHE_MB)
 
 
 # Where the bundled package cannot be installed (Streamlit Community Cloud installs requirements.txt
@@ -108,6 +109,7 @@ class Settings:
     backend_model: str | None = None
     runtime: str = "torch"  # what computes the logits: torch, torch-bf16, llamacpp, llamacpp-f16 (mirror/models/llamacpp.py)
     max_batch: int = DEFAULT_MAX_BATCH  # requests the scheduler steps together in one forward pass (mirror/engine/scheduler.py)
+    prefix_cache_mb: int = DEFAULT_PREFIX_CACHE_MB  # kept keys/values of prompt beginnings (mirror/engine/prefix_cache.py); 0 = off
     linear_layout: str = "auto"  # float32 linear layers on CPU: auto (timed at load), stock or gemm (mirror/models/fastlinear.py)
 
     @classmethod
@@ -133,6 +135,8 @@ class Settings:
             backend_model=get("MIRROR_BACKEND_MODEL") or None,
             runtime=get("MIRROR_RUNTIME").lower() or "torch",
             max_batch=_whole_number("MIRROR_MAX_BATCH", get("MIRROR_MAX_BATCH"), default=DEFAULT_MAX_BATCH, low=1, high=64),
+            prefix_cache_mb=_whole_number("MIRROR_PREFIX_CACHE_MB", get("MIRROR_PREFIX_CACHE_MB"),
+                                          default=DEFAULT_PREFIX_CACHE_MB, low=0, high=65536),
             linear_layout=_choice("MIRROR_LINEAR_LAYOUT", get("MIRROR_LINEAR_LAYOUT").lower(), ("auto", "stock", "gemm")),
         )
 

@@ -71,6 +71,7 @@ class GenerationResult:
     seconds: float
     time_to_first_token: float | None
     queued_seconds: float = 0.0  # waiting for a place in the scheduler's batch
+    reused_prompt_tokens: int = 0  # prompt tokens not prefilled: their keys and values were kept from earlier
     dropped_bytes: int = 0  # bytes of an unfinished character the reply ended in, left out of `text`
 
     @property
@@ -88,6 +89,7 @@ class GenerationResult:
             "new_tokens": self.new_tokens, "seed": self.seed, "params": self.params.to_dict(),
             "seconds": self.seconds, "tokens_per_second": self.tokens_per_second,
             "time_to_first_token": self.time_to_first_token, "queued_seconds": self.queued_seconds,
+            "reused_prompt_tokens": self.reused_prompt_tokens,
             "dropped_bytes": self.dropped_bytes,
         }
 
@@ -128,6 +130,8 @@ class Generation:
         self._bytes: bytearray | None = None  # the new tokens' bytes (special ones left out, as in the text)
         self._unfinished: list[int] = []  # per step: bytes of an unfinished character at the end of the text
         self.cache: Any = None  # the KV cache (or the model's sequence handle) while this request runs alone
+        self._cached = 0  # tokens of `_ids` already in `cache`
+        self.reused_prompt_tokens = 0  # prompt tokens whose keys and values came from a prefix cache
         self._text = VisibleText(tuple(s for s in stop_strings if s))
         self._cancel = threading.Event()
         self._started: float | None = None
@@ -220,7 +224,7 @@ class Generation:
             prompt_tokens=len(self.prompt_ids), dropped_prompt_tokens=self.dropped_prompt_tokens, seed=self.seed,
             params=self.params, seconds=end - start,
             time_to_first_token=None if self._first_token_at is None else self._first_token_at - asked,
-            queued_seconds=max(0.0, start - asked),
+            queued_seconds=max(0.0, start - asked), reused_prompt_tokens=self.reused_prompt_tokens,
             dropped_bytes=unfinished[-1] if unfinished else 0,
         )
 
@@ -242,6 +246,13 @@ class Generation:
             self._finish(FinishReason.ERROR)
         self.outbox.fail(error)
 
+    def start_from(self, cache: Any, tokens: int) -> None:
+        """Begin from a cache that already holds the first `tokens` prompt tokens (a kept prefix): the
+        prefill then computes only the rest. Call before the first step."""
+        if self._started is not None or not 0 < tokens < len(self.prompt_ids):
+            raise ValueError(f"a request can start from 1 to {len(self.prompt_ids) - 1} cached tokens, before its first step")
+        self.cache, self._cached, self.reused_prompt_tokens = cache, tokens, tokens
+
     def take_cache(self) -> Any:
         """Hand the request's own KV cache to a batch (the request no longer holds it)."""
         cache, self.cache = self.cache, None
@@ -256,8 +267,9 @@ class Generation:
 
     def _next_logits(self) -> torch.Tensor:
         """One forward pass: the whole prompt first, then only the newest token, reusing the KV cache."""
-        inputs = self._ids if self.cache is None else self._ids[:, -1:]
+        inputs = self._ids[:, self._cached:] if self.cache is not None else self._ids
         logits, self.cache = forward.next_logits(self.lm.model, inputs, self.cache)
+        self._cached = self._ids.shape[1]
         return logits
 
     def step(self) -> Step | None:

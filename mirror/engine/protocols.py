@@ -43,6 +43,7 @@ class ScheduledRequest(Protocol):
     """A request as the scheduler steps it (`engine.generation.Generation`)."""
 
     cache: Any  # its own KV cache (or the model's sequence handle) while it is not in a batch cache
+    prompt_ids: list[int]
 
     @property
     def ids(self) -> torch.Tensor: ...  # (1, n): the prompt and the tokens written so far
@@ -61,6 +62,8 @@ class ScheduledRequest(Protocol):
         ...
 
     def take_cache(self) -> Any: ...
+
+    def start_from(self, cache: Any, tokens: int) -> None: ...  # begin from a kept prefix's cache
 
     def deliver(self, step: Any) -> None: ...
 

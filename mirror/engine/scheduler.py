@@ -8,7 +8,9 @@ The scheduler runs on the model's owner thread, one *tick* at a time:
    left-padded to a common length, with an attention mask and its own position ids);
 3. waiting requests are admitted, first come first served, while the batch has room: each is
    prefilled alone (its prompt in one pass, which also gives its first token) and its cache joins the
-   batch for the next tick.
+   batch for the next tick. A prompt that begins like a recent one (the system prompt, the earlier
+   turns of a conversation) starts from that beginning's kept keys and values
+   (`engine.prefix_cache`) and prefills only the rest.
 
 Each tick is a separate job on the owner thread's queue, so the model's other work (tokenising,
 scoring a text for the Token Inspector) slots in between ticks instead of waiting for every reply to
@@ -37,6 +39,7 @@ from dataclasses import dataclass
 import torch
 
 from mirror.engine.kv_batch import KVBatch, SequenceBatch, batchable_cache
+from mirror.engine.prefix_cache import PrefixCache
 from mirror.engine.protocols import ModelHandle, ScheduledRequest, SequenceBatching
 from mirror.engine.request import FinishReason
 
@@ -57,10 +60,12 @@ class Scheduler:
     Made by `mirror.models.load_model` / `wrap_model` with the batch size the settings ask for.
     """
 
-    def __init__(self, lm: ModelHandle, max_batch: int = 16):
+    def __init__(self, lm: ModelHandle, max_batch: int = 32, prefix_cache_bytes: int = 0):
         self.lm = lm
         self.max_batch = max(1, int(max_batch))
         self._own_sequences = isinstance(lm.model, SequenceBatching)
+        # Kept prompt beginnings (transformers caches only: a native runtime keeps its own sequences).
+        self.prefixes = PrefixCache(0 if self._own_sequences else prefix_cache_bytes)
         own_limit = lm.model.n_seq if self._own_sequences else self.max_batch
         self.capacity = min(self.max_batch, int(own_limit))
         self._lock = threading.Lock()
@@ -170,7 +175,14 @@ class Scheduler:
                     break
                 gen = self._waiting.popleft()
             try:
-                step = gen.step()  # prefill alone: the prompt in one pass, which also gives the first token
+                kept = self.prefixes.lookup(gen.prompt_ids)
+                if kept is not None:
+                    gen.start_from(*reversed(kept))
+                # Prefill alone: the prompt (or what the kept beginning leaves of it) in one pass, which
+                # also gives the first token.
+                step = gen.step()
+                if gen.cache is not None and batchable_cache(gen.cache):
+                    self.prefixes.store(gen.prompt_ids, gen.cache)
             except Exception as error:  # noqa: BLE001 - this request fails; the others go on
                 gen.fail(error)
                 closed += 1

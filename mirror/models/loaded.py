@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import torch
 
-from mirror.config import DEFAULT_MAX_BATCH
+from mirror.config import DEFAULT_MAX_BATCH, DEFAULT_PREFIX_CACHE_MB
 from mirror.engine.detokenize import decode_whole
 from mirror.engine.scheduler import Scheduler
 
@@ -48,7 +48,8 @@ class LoadedModel:
     """A model, its tokenizer and facts about it, bound to the one thread that owns them."""
 
     def __init__(self, model: Any, tokenizer: Any, info: ModelInfo, executor: ThreadPoolExecutor,
-                 owner: threading.Thread, max_batch: int = DEFAULT_MAX_BATCH):
+                 owner: threading.Thread, max_batch: int = DEFAULT_MAX_BATCH,
+                 prefix_cache_mb: int = DEFAULT_PREFIX_CACHE_MB):
         self.model = model
         self.tokenizer = tokenizer
         self.info = info
@@ -56,7 +57,8 @@ class LoadedModel:
         self._owner = owner
         self.end_ids: tuple[int, ...] = end_token_ids(model, tokenizer)
         # The one scheduler that steps every session's requests on this model.
-        self.scheduler = Scheduler(self, max_batch)
+        self.scheduler = Scheduler(self, max_batch, prefix_cache_bytes=prefix_cache_mb * 2**20)
+        self._prefix_cache_mb = prefix_cache_mb
 
     @property
     def device(self) -> torch.device:
@@ -66,10 +68,12 @@ class LoadedModel:
     def context_length(self) -> int:
         return self.info.context_length
 
-    def with_batch(self, max_batch: int) -> "LoadedModel":
+    def with_batch(self, max_batch: int, prefix_cache_mb: int | None = None) -> "LoadedModel":
         """The same model, tokenizer and owner thread behind a scheduler of its own with room for
-        `max_batch` requests (a benchmark or test compares batch sizes without changing this one)."""
-        return LoadedModel(self.model, self.tokenizer, self.info, self._executor, self._owner, max_batch)
+        `max_batch` requests and its own prefix cache (a benchmark or test compares batch sizes without
+        changing this one)."""
+        return LoadedModel(self.model, self.tokenizer, self.info, self._executor, self._owner, max_batch,
+                           self._prefix_cache_mb if prefix_cache_mb is None else prefix_cache_mb)
 
     def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> "Future[T]":
         """Queue `fn` on the owner thread without waiting for it."""
@@ -133,7 +137,8 @@ def context_length(model: Any, tokenizer: Any) -> int:
     return value if 0 < value < 10**7 else 2048
 
 
-def wrap_model(model: Any, tokenizer: Any, name: str = "in-memory", max_batch: int = DEFAULT_MAX_BATCH) -> LoadedModel:
+def wrap_model(model: Any, tokenizer: Any, name: str = "in-memory", max_batch: int = DEFAULT_MAX_BATCH,
+               prefix_cache_mb: int = DEFAULT_PREFIX_CACHE_MB) -> LoadedModel:
     """Wrap an already built model (tests, notebooks) as a LoadedModel with its own owner thread."""
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mirror-model-{name}")
     owner = executor.submit(threading.current_thread).result()
@@ -142,4 +147,4 @@ def wrap_model(model: Any, tokenizer: Any, name: str = "in-memory", max_batch: i
     info = ModelInfo(name, "memory", name, str(model.device), str(model.dtype).removeprefix("torch."),
                      parameter_count(model), context_length(model, tokenizer), 0.0, False,
                      bool(getattr(tokenizer, "chat_template", None)))
-    return LoadedModel(model, tokenizer, info, executor, owner, max_batch)
+    return LoadedModel(model, tokenizer, info, executor, owner, max_batch, prefix_cache_mb)

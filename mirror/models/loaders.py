@@ -170,4 +170,4 @@ def load_model(name: str | None = None, device: str | None = None, dtype: str | 
         runtime=runtime,
         speed_choices=speed_choices,
     )
-    return LoadedModel(model, tokenizer, info, executor, owner, settings.max_batch)
+    return LoadedModel(model, tokenizer, info, executor, owner, settings.max_batch, settings.prefix_cache_mb)
