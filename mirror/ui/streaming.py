@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from mirror.services.remote import BackendError, RemoteModel
 from mirror.text import escape_markdown
 
 CURSOR = " ▌"
+REDRAW_SECONDS = 0.05  # a streaming reply is drawn at most this often (a token-by-token feel, at most 20 redraws/s)
 FINISH_WORDS = {FinishReason.EOS: "finished", FinishReason.STOP_STRING: "finished",
                 FinishReason.LENGTH: "reached the token limit", FinishReason.CONTEXT: "filled the context window",
                 FinishReason.CANCELLED: "stopped", FinishReason.INTERRUPTED: "stopped",
@@ -57,13 +59,18 @@ def stream_into(placeholder: Any, run: ReplyStream,
             placeholder.markdown(f"⏳ _Waiting for the model: place {place} in the queue "
                                  f"({running} {'reply is' if running == 1 else 'replies are'} being written)._")
 
+    drawn_at = 0.0
     try:
         for step in run.stream(on_wait=show_place):
             text += step.text
             if on_step is not None:
                 on_step(step)
-            if step.text:
+            now = time.perf_counter()
+            # Each redraw sends the whole text and makes the browser render it again: tokens that come
+            # faster than REDRAW_SECONDS apart are shown together (the rest is shown at the end).
+            if step.text and now - drawn_at >= REDRAW_SECONDS:
                 placeholder.markdown(escape_markdown(text) + CURSOR)
+                drawn_at = now
     except BackendError as error:
         failure = str(error)
     finally:

@@ -68,3 +68,37 @@ def test_a_reply_that_waited_says_how_long_under_it():
     assert "first token after 3.40 s (3.2 s of it waiting in the queue)" in waited
     assert "queue" not in summary_line(20, 25.0, 0.2, 7, "eos", queued_seconds=0.1)
     assert "queue" not in summary_line(20, 25.0, 0.2, 7, "eos")  # old saved replies have no queue time
+
+
+class _ScriptedRun:
+    """A reply stream whose steps come `gap` seconds apart."""
+
+    def __init__(self, pieces: list[str], gap: float):
+        self.pieces, self.gap = pieces, gap
+
+    def stream(self, on_wait=None):
+        for piece in self.pieces:
+            time.sleep(self.gap)
+            yield type("Step", (), {"text": piece})()
+
+    def cancel(self) -> None:
+        pass
+
+    def result(self) -> str:
+        return "".join(self.pieces)
+
+    def replies_running(self) -> int:
+        return 1
+
+
+def test_fast_tokens_are_drawn_together_and_slow_ones_one_by_one():
+    from mirror.ui.streaming import CURSOR, REDRAW_SECONDS, stream_into
+
+    pieces = [f"w{i} " for i in range(40)]
+    fast = _Placeholder()
+    stream_into(fast, _ScriptedRun(pieces, gap=0.0))  # a burst: faster than the browser needs
+    assert len(fast.shown) < 10 and fast.shown[-1] == escape_markdown("".join(pieces))
+    slow = _Placeholder()
+    stream_into(slow, _ScriptedRun(pieces[:5], gap=REDRAW_SECONDS * 1.5))
+    growing = [escape_markdown("".join(pieces[: i + 1])) + CURSOR for i in range(5)]
+    assert slow.shown == [*growing, escape_markdown("".join(pieces[:5]))]  # every token, as it came
