@@ -13,9 +13,9 @@ In the same run:
 - 8 sessions with batching off (`max_batch` 1: one request at a time, first come first served, which
   is what a page calling `model.generate` under a lock gives);
 - RSS read from /proc with 1 session and with the largest count in flight;
-- the raw baseline, one stream of stock transformers `model.generate`, measured in a fresh process of
-  its own before this one loads anything (a process that has run llama.cpp or many threads measures
-  a slower baseline).
+- the raw baseline, one stream of stock transformers `model.generate`, and one stream of the engine,
+  each measured in a fresh process of its own before this one loads anything (a process that has run
+  llama.cpp or many threads measures a slower baseline).
 Figures go to bench/out/concurrency.json.
 """
 
@@ -116,8 +116,16 @@ def stock_baseline(tokens: int, runs: int = 3) -> float:
     return statistics.median(rates)
 
 
-def stock_baseline_in_fresh_process(tokens: int) -> float:
-    out = subprocess.run([sys.executable, __file__, "--stock-baseline", "--tokens", str(tokens)], cwd=ROOT,
+def engine_single_stream(tokens: int, runs: int = 3) -> float:
+    """tokens/s of one session through the engine (median of `runs`), in this process."""
+    lm = load_model(runtime="torch")
+    run_sessions(lm, 1, 4, offset=100)
+    return statistics.median(run_sessions(lm, 1, tokens, offset=i)["aggregate_tokens_per_s"] for i in range(runs))
+
+
+def single_stream_in_fresh_process(kind: str, tokens: int) -> float:
+    """One stream (`stock` model.generate or the `engine`), measured in a fresh process of its own."""
+    out = subprocess.run([sys.executable, __file__, "--single", kind, "--tokens", str(tokens)], cwd=ROOT,
                          capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -134,12 +142,13 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 16, 32])
     parser.add_argument("--runtime", default="torch")
     parser.add_argument("--max-batch", type=int, default=Settings.from_env().max_batch)
-    parser.add_argument("--stock-baseline", action="store_true", help="only print the stock generate rate")
+    parser.add_argument("--single", choices=["stock", "engine"], help="only print one stream's tokens/s")
     args = parser.parse_args()
-    if args.stock_baseline:
-        print(stock_baseline(args.tokens))
+    if args.single:
+        print(stock_baseline(args.tokens) if args.single == "stock" else engine_single_stream(args.tokens))
         return
-    raw_rate = stock_baseline_in_fresh_process(args.tokens)
+    raw_rate = single_stream_in_fresh_process("stock", args.tokens)
+    engine_rate = single_stream_in_fresh_process("engine", args.tokens)
     lm = load_model(runtime=args.runtime)
     lm = lm.with_batch(args.max_batch)
     run_sessions(lm.with_batch(args.max_batch), 1, 4, offset=100)  # warm-up, on a scheduler of its own
@@ -147,7 +156,8 @@ def main() -> None:
     print(f"CPU {cpu_name()}; runtime {args.runtime}; {lm.info.speed_choices or 'no CPU-specific choice'}")
     print(f"max batch {args.max_batch} (scheduler capacity {lm.scheduler.capacity}), {args.tokens} new tokens per "
           f"session, RSS after load {base:.0f} MB")
-    print(f"one stream of stock model.generate, in a fresh process: {raw_rate:.1f} tokens/s\n")
+    print(f"one stream, each in a fresh process: stock model.generate {raw_rate:.1f} tokens/s, "
+          f"the engine {engine_rate:.1f} tokens/s\n")
     print(f"{'sessions':>12}{'tokens':>8}{'aggregate tok/s':>17}{'p50 gap ms':>12}{'p95 gap ms':>12}"
           f"{'p50 TTFT s':>12}{'max TTFT s':>12}{'reused':>9}{'peak RSS MB':>13}")
     rows = []
@@ -171,6 +181,7 @@ def main() -> None:
         "cpu": cpu_name(), "runtime": args.runtime, "max_batch": args.max_batch, "tokens": args.tokens,
         "rows": rows, "no_prefix_cache": no_prefix, "unbatched_8": unbatched,
         "raw_generate_tokens_per_s": raw_rate, "raw_generate_fresh_process": True,
+        "engine_single_stream_fresh_process_tokens_per_s": engine_rate,
         "rss_1_mb": one, f"rss_{largest}_mb": many, "rss_per_extra_session_mb": per_session,
     }, indent=1))
     base_rate = rows[0]["aggregate_tokens_per_s"]

@@ -57,6 +57,19 @@ def batch_next_logits(model: CausalLM, last_tokens: torch.Tensor, cache: Any, ma
     return out.logits[:, -1].to(dtype=torch.float32, copy=True), out.past_key_values
 
 
+def prefill_batch_logits(model: CausalLM, input_ids: torch.Tensor, cache: Any, mask: torch.Tensor,
+                         positions: torch.Tensor) -> tuple[torch.Tensor, Any]:
+    """(rows, vocab) logits after several prompts prefilled in one pass, and the batch cache.
+
+    `input_ids` (rows, n) are right-aligned (padding on the left), `cache` holds what each row has
+    already (left-padded, or None), `mask` (rows, cached + n) marks every real token and `positions`
+    (rows, n) gives each input token its position in its own prompt.
+    """
+    out = model(input_ids=input_ids, past_key_values=cache, attention_mask=mask, position_ids=positions,
+                use_cache=True, **_last_only(model))
+    return out.logits[:, -1].to(dtype=torch.float32, copy=True), out.past_key_values
+
+
 def sequence_batch_logits(model: SequenceBatching, caches: Sequence[Any], tokens: Sequence[int]) -> torch.Tensor:
     """(rows, vocab) logits from a model that batches its own sequences: one new token per sequence."""
     return model.decode_batch(caches, tokens).to(dtype=torch.float32)

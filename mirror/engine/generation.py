@@ -22,7 +22,7 @@ from mirror.engine import forward
 from mirror.engine.detokenize import VisibleText, tokenizer_bytes_reader
 from mirror.engine.protocols import ModelHandle
 from mirror.engine.request import FinishReason, Outbox, OutboxClosed
-from mirror.engine.sampling import LOG2, SamplingParams, SamplerStages, choose_token, entropy_bits, run_pipeline
+from mirror.engine.sampling import LOG2, SamplingParams, SamplerStages, choose_token, run_pipeline
 
 TOP_ALTERNATIVES = 10
 
@@ -253,6 +253,16 @@ class Generation:
             raise ValueError(f"a request can start from 1 to {len(self.prompt_ids) - 1} cached tokens, before its first step")
         self.cache, self._cached, self.reused_prompt_tokens = cache, tokens, tokens
 
+    @property
+    def cached_tokens(self) -> int:
+        """Tokens of `ids` whose keys and values are computed (in `cache`, or in a batch's cache)."""
+        return self._cached
+
+    def mark_prefilled(self) -> None:
+        """Its whole prompt was prefilled in a batch's pass (the batch holds the cache): the next step
+        needs only its newest token."""
+        self.cache, self._cached = None, self._ids.shape[1]
+
     def take_cache(self) -> Any:
         """Hand the request's own KV cache to a batch (the request no longer holds it)."""
         cache, self.cache = self.cache, None
@@ -370,7 +380,7 @@ def describe_rows(stages: SamplerStages, tokens: Sequence[int], alternatives: in
         raw_prob=raw_probs.gather(1, chosen)[:, 0].tolist(),
         rank=_raw_ranks(stages.raw, chosen_logit, top_logits),
         entropy=raw_entropy.clamp(min=0.0).tolist(),
-        sampler_entropy=entropy_bits(final).tolist(),
+        sampler_entropy=stages.final_entropy_bits().tolist(),
     )
     top_ids, top_final = top_index.tolist(), final.gather(1, top_index).tolist()
     top_raw = raw_probs.gather(1, top_index).tolist()

@@ -118,6 +118,19 @@ class KVBatch:
         self.mask = torch.cat([left_pad(self.mask, grow_batch), left_pad(own_mask, grow_own)])
         self.rows.append(gen)
 
+    def add_rows(self, gens: list[ScheduledRequest], cache: Any, mask: torch.Tensor) -> None:
+        """Move requests prefilled together (`prefill_together`: one cache, rows in `gens` order) into the batch."""
+        if self.cache is None:
+            self.rows, self.cache, self.mask = list(gens), growing_cache(cache), mask
+            return
+        width, length = self.mask.shape[1], mask.shape[1]
+        grow_batch, grow_new = max(0, length - width), max(0, width - length)
+        for mine, theirs in zip(self.cache.layers, cache.layers):
+            mine.keys = torch.cat([left_pad(mine.keys, grow_batch), left_pad(theirs.keys, grow_new)])
+            mine.values = torch.cat([left_pad(mine.values, grow_batch), left_pad(theirs.values, grow_new)])
+        self.mask = torch.cat([left_pad(self.mask, grow_batch), left_pad(mask, grow_new)])
+        self.rows.extend(gens)
+
     def keep(self, keep: list[int]) -> None:
         """Keep only these rows, then drop leading columns that are padding in every remaining row."""
         if len(keep) == len(self.rows):
@@ -174,3 +187,57 @@ def left_pad(tensor: torch.Tensor, columns: int) -> torch.Tensor:
     shape = list(tensor.shape)
     shape[dim] = columns
     return torch.cat([tensor.new_zeros(shape), tensor], dim=dim)
+
+
+@dataclass
+class Prefilled:
+    """Several prompts prefilled in one pass: their batch cache, its mask, and each row's next-token logits."""
+
+    cache: Any
+    mask: torch.Tensor  # (rows, length) 1 where a row has a real token
+    logits: torch.Tensor  # (rows, vocab) float32
+
+    def row_layers(self, row: int, count: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Row `row`'s keys and values of its first `count` real tokens, (1, heads, count, head_dim) per layer."""
+        columns = self.mask[row].nonzero().reshape(-1)[:count]
+        return [(layer.keys[row: row + 1].index_select(2, columns), layer.values[row: row + 1].index_select(2, columns))
+                for layer in self.cache.layers]
+
+
+def prefill_together(model: CausalLM, gens: list[ScheduledRequest], pad_id: int) -> Prefilled:
+    """Prefill several requests in one forward pass: one read of the weights for all of them.
+
+    Each request brings its prompt and perhaps a kept beginning (`cache` holding its first
+    `cached_tokens`). Rows are aligned on the right: a row's kept keys and values are left-padded to
+    the longest kept part, and its new tokens are left-padded to the longest new part (those pads sit
+    between its kept part and its new tokens, masked like any padding; every real token keeps its own
+    position).
+    """
+    kept = [gen.cached_tokens for gen in gens]
+    new = [gen.ids[0, cached:] for gen, cached in zip(gens, kept)]
+    width_kept, width_new = max(kept), max(len(ids) for ids in new)
+    device = gens[0].ids.device
+    input_ids = torch.full((len(gens), width_new), pad_id, dtype=torch.long, device=device)
+    positions = torch.zeros((len(gens), width_new), dtype=torch.long, device=device)
+    mask = torch.zeros((len(gens), width_kept + width_new), dtype=torch.long, device=device)
+    for row, (cached, ids) in enumerate(zip(kept, new)):
+        input_ids[row, width_new - len(ids):] = ids
+        positions[row, width_new - len(ids):] = torch.arange(cached, cached + len(ids), device=device)
+        mask[row, width_kept - cached: width_kept] = 1
+        mask[row, width_kept + width_new - len(ids):] = 1
+    cache = None
+    if width_kept:
+        from transformers.cache_utils import DynamicCache
+
+        layers = []
+        caches = [gen.take_cache() for gen in gens]
+        template = next(c for c in caches if c is not None).layers
+        for index, sample in enumerate(template):
+            empty = sample.keys[:, :, :0]
+            keys = [left_pad(c.layers[index].keys if c is not None else empty, width_kept - n) for c, n in zip(caches, kept)]
+            values = [left_pad(c.layers[index].values if c is not None else empty, width_kept - n)
+                      for c, n in zip(caches, kept)]
+            layers.append((torch.cat(keys), torch.cat(values)))
+        cache = DynamicCache(ddp_cache_data=layers)
+    logits, cache = forward.prefill_batch_logits(model, input_ids, cache, mask, positions)
+    return Prefilled(cache, mask, logits)

@@ -86,9 +86,9 @@ class PrefixCache:
         self._misses += 1
         return None
 
-    def store(self, ids: Sequence[int], cache: Any) -> None:
-        """Keep the keys and values of `ids` (a prompt, all of it in `cache`, batch row 0), cut to a
-        multiple of the block. The cache itself is not kept: its first tokens are copied."""
+    def store(self, ids: Sequence[int], layers: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> None:
+        """Keep the keys and values of `ids` (a prompt: per layer (1, heads, len(ids), head_dim) keys and
+        values, batch row 0), cut to a multiple of the block. The first tokens are copied."""
         count = len(ids) // self.block * self.block
         if not self.enabled or count == 0:
             return
@@ -97,11 +97,11 @@ class PrefixCache:
         if found is not None and found[1] == count and found[0].ids == tuple(ids[:count]):
             self._entries.move_to_end(id(found[0]))
             return
-        layers = [(layer.keys[:1, :, :count].clone(), layer.values[:1, :, :count].clone()) for layer in cache.layers]
-        size = sum(k.numel() * k.element_size() + v.numel() * v.element_size() for k, v in layers)
+        kept = [(keys[:1, :, :count].clone(), values[:1, :, :count].clone()) for keys, values in layers]
+        size = sum(k.numel() * k.element_size() + v.numel() * v.element_size() for k, v in kept)
         if size > self.max_bytes:
             return
-        entry = _Entry(tuple(ids[:count]), layers, size)
+        entry = _Entry(tuple(ids[:count]), kept, size)
         for n, key in zip(range(self.block, count + 1, self.block), hashes):
             previous = self._by_hash.get(key)
             if previous is not None:  # the newest entry answers for a shared beginning

@@ -65,6 +65,11 @@ class ScheduledRequest(Protocol):
 
     def start_from(self, cache: Any, tokens: int) -> None: ...  # begin from a kept prefix's cache
 
+    @property
+    def cached_tokens(self) -> int: ...  # tokens of `ids` already computed
+
+    def mark_prefilled(self) -> None: ...  # its prompt went through a batch's prefill
+
     def deliver(self, step: Any) -> None: ...
 
     def end(self, reason: FinishReason = FinishReason.CANCELLED) -> None: ...

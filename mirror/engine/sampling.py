@@ -266,6 +266,17 @@ class SamplerStages:
         """Every row decodes greedily."""
         return all(self.greedy_rows)
 
+    @functools.cached_property
+    def support(self) -> torch.Tensor:
+        """(N, 2) the (row, token) pairs with a final probability above 0, row by row, tokens ascending."""
+        return self.probs.nonzero()
+
+    def final_entropy_bits(self) -> torch.Tensor:
+        """(B,) entropy of each row's final distribution, summed over its support only."""
+        rows, tokens = self.support[:, 0], self.support[:, 1]
+        p = self.probs[rows, tokens]
+        return -torch.zeros(self.probs.shape[0], dtype=p.dtype, device=p.device).index_add_(0, rows, p * p.log()) / LOG2
+
     def logits(self, stage: str) -> torch.Tensor:
         if stage not in STAGES:
             raise KeyError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
@@ -418,21 +429,22 @@ def _draw_pool() -> concurrent.futures.ThreadPoolExecutor:
     return concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="mirror-draw")
 
 
-def draw_rows(probs: torch.Tensor, generators: Sequence[torch.Generator | None]) -> list[int]:
+def draw_rows(probs: torch.Tensor, generators: Sequence[torch.Generator | None],
+              support: torch.Tensor | None = None) -> list[int]:
     """One draw from each row of `probs` (B,V): the token `torch.multinomial(probs[i], 1,
     generator=generators[i])` gives, leaving each generator in the same state, at a fraction of its cost.
 
     `multinomial` with one sample draws q ~ Exp(1) for every token (one uniform double each, then
     -log1p(-u) rounded to float32) and takes the first argmax of p / q. Here the same uniforms are
     drawn (the same use of each generator), but the exponential and the ratio are formed only where
-    p > 0: elsewhere the ratio is 0 and cannot win. A row with a uniform of exactly 0 (q = 0, where
-    p / q is undefined) takes the full computation instead.
+    p > 0 (`support`, the (row, token) pairs, if already known): elsewhere the ratio is 0 and cannot
+    win. One case differs, with probability 2**-53 per token: a uniform of exactly 0 at a token of
+    probability 0, where multinomial divides 0 by 0 and returns that impossible token.
     """
     rows, vocab = probs.shape
     uniform = torch.empty(rows, vocab, dtype=torch.float64, device=probs.device)
     _fill_uniform(uniform, generators)
-    has_zero = (uniform == 0).any(dim=1).tolist()
-    where = probs.nonzero()  # (N, 2), row by row, columns ascending
+    where = probs.nonzero() if support is None else support  # (N, 2), row by row, columns ascending
     row_of, column = where[:, 0], where[:, 1]
     counts = torch.bincount(row_of, minlength=rows).tolist()
     u = uniform[row_of, column]
@@ -445,16 +457,13 @@ def draw_rows(probs: torch.Tensor, generators: Sequence[torch.Generator | None])
         else:
             q[part] = -torch.log1p(-u[part])
         start += count
+    # q = 0 (a uniform of exactly 0) gives p / 0 = inf, which wins, as in multinomial.
     ratio = (probs[row_of, column] / q).tolist()
     columns = column.tolist()
     chosen, start = [], 0
-    for i, count in enumerate(counts):
-        if has_zero[i]:
-            exp = (-torch.log1p(-uniform[i])).to(torch.float32)
-            chosen.append(int((probs[i] / exp).argmax()))
-        else:
-            segment = ratio[start : start + count]
-            chosen.append(columns[start + segment.index(max(segment))])  # the first maximum, as argmax
+    for count in counts:
+        segment = ratio[start: start + count]
+        chosen.append(columns[start + segment.index(max(segment))])  # the first maximum, as argmax
         start += count
     return chosen
 
@@ -469,12 +478,15 @@ def choose_token(stages: SamplerStages,
     """
     generators = list(generator) if isinstance(generator, Sequence) else [generator] * len(stages.greedy_rows)
     tokens = stages.probs.argmax(dim=-1)
+    if stages.greedy:
+        return tokens
+    if not any(stages.greedy_rows):
+        return torch.tensor(draw_rows(stages.probs, generators, stages.support), dtype=tokens.dtype,
+                            device=tokens.device)
     sampled = [i for i, greedy in enumerate(stages.greedy_rows) if not greedy]
-    if sampled:
-        index = torch.tensor(sampled, device=tokens.device)
-        drawn = draw_rows(stages.probs.index_select(0, index), [generators[i] for i in sampled])
-        tokens = tokens.index_copy(0, index, torch.tensor(drawn, dtype=tokens.dtype, device=tokens.device))
-    return tokens
+    index = torch.tensor(sampled, device=tokens.device)
+    drawn = draw_rows(stages.probs.index_select(0, index), [generators[i] for i in sampled])
+    return tokens.index_copy(0, index, torch.tensor(drawn, dtype=tokens.dtype, device=tokens.device))
 
 
 def entropy_bits(probs: torch.Tensor) -> torch.Tensor:

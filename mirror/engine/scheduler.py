@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import torch
 
-from mirror.engine.kv_batch import KVBatch, SequenceBatch, batchable_cache
+from mirror.engine.kv_batch import KVBatch, SequenceBatch, batchable_cache, prefill_together
 from mirror.engine.prefix_cache import PrefixCache
 from mirror.engine.protocols import ModelHandle, ScheduledRequest, SequenceBatching
 from mirror.engine.request import FinishReason
@@ -66,6 +66,10 @@ class Scheduler:
         self._own_sequences = isinstance(lm.model, SequenceBatching)
         # Kept prompt beginnings (transformers caches only: a native runtime keeps its own sequences).
         self.prefixes = PrefixCache(0 if self._own_sequences else prefix_cache_bytes)
+        # Several arrivals are prefilled in one pass once a first prefill showed that this model's
+        # cache is a plain transformers cache (a sliding-window cache is not).
+        self._prefill_together = False
+        self.prefilled_together = 0  # requests admitted through a shared prefill pass (for tests and benchmarks)
         own_limit = lm.model.n_seq if self._own_sequences else self.max_batch
         self.capacity = min(self.max_batch, int(own_limit))
         self._lock = threading.Lock()
@@ -168,37 +172,76 @@ class Scheduler:
         return stepped, len(finished)
 
     def _admit(self) -> tuple[int, int]:
-        admitted = closed = 0
-        while self.running < self.capacity:
-            with self._lock:
-                if not self._waiting:
-                    break
-                gen = self._waiting.popleft()
+        """Admit waiting requests while there is room: prefill them, deliver their first tokens."""
+        with self._lock:
+            room = self.capacity - self.running
+            arriving = [self._waiting.popleft() for _ in range(min(room, len(self._waiting)))]
+        arriving = [gen for gen in arriving if not self._closed_early(gen)]
+        if not arriving:
+            return 0, 0
+        for gen in arriving:
+            kept = self.prefixes.lookup(gen.prompt_ids)
+            if kept is not None:
+                gen.start_from(*reversed(kept))
+        if self._prefill_together and len(arriving) > 1:
             try:
-                kept = self.prefixes.lookup(gen.prompt_ids)
-                if kept is not None:
-                    gen.start_from(*reversed(kept))
-                # Prefill alone: the prompt (or what the kept beginning leaves of it) in one pass, which
-                # also gives the first token.
-                step = gen.step()
-                if gen.cache is not None and batchable_cache(gen.cache):
-                    self.prefixes.store(gen.prompt_ids, gen.cache)
-            except Exception as error:  # noqa: BLE001 - this request fails; the others go on
-                gen.fail(error)
-                closed += 1
-                continue
-            if step is not None:
-                gen.deliver(step)
-            if gen.finished:
-                gen.end()
-                closed += 1
-            elif self.capacity > 1 and (self._own_sequences or batchable_cache(gen.cache)):
-                self._batch.add(gen)
-                admitted += 1
-            else:
-                self._solo.append(gen)
-                admitted += 1
+                return self._admit_together(arriving)
+            except Exception as error:  # noqa: BLE001 - these requests fail; the running ones go on
+                for gen in arriving:
+                    gen.fail(error)
+                return 0, len(arriving)
+        admitted = closed = 0
+        for gen in arriving:
+            done = self._admit_alone(gen)
+            admitted, closed = admitted + (not done), closed + done
         return admitted, closed
+
+    def _closed_early(self, gen: ScheduledRequest) -> bool:
+        if gen.cancelled:
+            gen.end(FinishReason.CANCELLED)
+            return True
+        return False
+
+    def _admit_alone(self, gen: ScheduledRequest) -> bool:
+        """Prefill one request by itself (its prompt, or what a kept beginning leaves of it, in one pass,
+        which also gives its first token); True if it has ended already."""
+        try:
+            step = gen.step()
+            if gen.cache is not None and batchable_cache(gen.cache):
+                self.prefixes.store(gen.prompt_ids, [(layer.keys, layer.values) for layer in gen.cache.layers])
+                # Its cache is a plain transformers cache: later arrivals can be prefilled together.
+                self._prefill_together = self.capacity > 1 and not self._own_sequences
+        except Exception as error:  # noqa: BLE001 - this request fails; the others go on
+            gen.fail(error)
+            return True
+        if step is not None:
+            gen.deliver(step)
+        if gen.finished:
+            gen.end()
+            return True
+        if self.capacity > 1 and (self._own_sequences or batchable_cache(gen.cache)):
+            self._batch.add(gen)
+        else:
+            self._solo.append(gen)
+        return False
+
+    def _admit_together(self, arriving: list[ScheduledRequest]) -> tuple[int, int]:
+        """Prefill several requests in one pass (one read of the weights for all), then sample their
+        first tokens together; they join the batch for the next tick."""
+        began = time.perf_counter()
+        done = prefill_together(self.lm.model, arriving, pad_id=self.lm.end_ids[0] if self.lm.end_ids else 0)
+        for row, gen in enumerate(arriving):
+            self.prefixes.store(gen.prompt_ids, done.row_layers(row, len(gen.prompt_ids)))
+            gen.mark_prefilled()
+        self.prefilled_together += len(arriving)
+        steps = arriving[0].step_batch(arriving, done.logits, began)
+        for gen, step in zip(arriving, steps):
+            gen.deliver(step)
+        self._batch.add_rows(arriving, done.cache, done.mask)
+        finished = self._take_out(lambda g: g.finished)
+        for gen in finished:
+            gen.end()
+        return len(arriving) - len(finished), len(finished)
 
     def _fail_all(self, error: BaseException) -> None:
         """A failed forward pass ends every request in flight with the error (the model stays usable)."""

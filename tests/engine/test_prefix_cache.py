@@ -22,6 +22,14 @@ def prefill(model, ids: list[int]):
         return model(input_ids=torch.tensor([ids]), use_cache=True)
 
 
+def kv_of(cache) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    return [(layer.keys, layer.values) for layer in cache.layers]
+
+
+def kv(output) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    return kv_of(output.past_key_values)
+
+
 @pytest.fixture(scope="module")
 def tiny():
     torch.manual_seed(0)
@@ -31,7 +39,7 @@ def tiny():
 def test_the_longest_kept_beginning_is_found_and_one_token_is_always_left(tiny):
     cache = PrefixCache(max_bytes=2**30, block=4)
     prompt = list(range(10, 30))  # 20 tokens
-    cache.store(prompt, prefill(tiny, prompt).past_key_values)
+    cache.store(prompt, kv(prefill(tiny, prompt)))
     assert cache.stats().entries == 1
     assert cache.lookup(list(range(50, 70))) is None  # nothing in common
     tokens, kept = cache.lookup(prompt[:11] + [99, 98])
@@ -48,7 +56,7 @@ def test_kept_tensors_are_the_prefills_and_never_change(tiny):
     cache = PrefixCache(max_bytes=2**30, block=4)
     prompt = list(range(1, 13))
     full = prefill(tiny, prompt).past_key_values
-    cache.store(prompt, full)
+    cache.store(prompt, kv_of(full))
     tokens, kept = cache.lookup(prompt + [40])
     entry_keys = [k.clone() for k, _ in next(iter(cache._entries.values())).layers]
     for layer, original in zip(kept.layers, full.layers):
@@ -61,7 +69,7 @@ def test_kept_tensors_are_the_prefills_and_never_change(tiny):
 
 def test_the_least_recently_used_are_forgotten_past_the_memory_limit(tiny):
     prompts = [[i] * 8 + list(range(100, 108)) for i in range(1, 5)]
-    caches = [prefill(tiny, p).past_key_values for p in prompts]
+    caches = [kv(prefill(tiny, p)) for p in prompts]
     one = PrefixCache(max_bytes=2**30, block=8)
     one.store(prompts[0], caches[0])
     size = one.stats().bytes
@@ -81,8 +89,8 @@ def test_the_least_recently_used_are_forgotten_past_the_memory_limit(tiny):
 def test_a_shared_beginning_points_to_the_newest_prompt_and_the_old_entry_goes(tiny):
     cache = PrefixCache(max_bytes=2**30, block=4)
     first, second = list(range(1, 9)), list(range(1, 9)) + [50, 51, 52, 53]
-    cache.store(first, prefill(tiny, first).past_key_values)
-    cache.store(second, prefill(tiny, second).past_key_values)
+    cache.store(first, kv(prefill(tiny, first)))
+    cache.store(second, kv(prefill(tiny, second)))
     assert cache.stats().entries == 1  # every beginning of the first is a beginning of the second
     assert cache.lookup(second + [9])[0] == 12
 
@@ -105,7 +113,7 @@ def test_a_request_that_starts_from_a_kept_beginning_gets_the_one_pass_logits(bu
     def logits_both_ways() -> tuple[torch.Tensor, torch.Tensor, int]:
         with torch.inference_mode():
             whole = prefill(bundled.model, prompt).logits[0, -1]
-            cache.store(prompt[:24], prefill(bundled.model, prompt[:24]).past_key_values)
+            cache.store(prompt[:24], kv(prefill(bundled.model, prompt[:24])))
             tokens, kept = cache.lookup(prompt)
             rest = bundled.model(input_ids=torch.tensor([prompt[tokens:]]), past_key_values=kept, use_cache=True)
             return whole, rest.logits[0, -1], tokens

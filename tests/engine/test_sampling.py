@@ -232,6 +232,7 @@ def test_each_row_of_a_mixed_batch_is_bit_for_bit_the_row_alone():
     rows, raw, params, protected = _mixed_batch()
     together = run_pipeline(rows, raw, params, protected)
     assert together.greedy_rows == tuple(p.greedy for p in params) and not together.greedy
+    assert torch.allclose(together.final_entropy_bits(), entropy_bits(together.probs), atol=1e-5)
     for i, (ids, p) in enumerate(zip(rows, params)):
         alone = run_pipeline(ids, raw[i], p, protected[i])
         for stage in (*STAGES, "probs"):

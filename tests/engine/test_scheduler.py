@@ -277,3 +277,26 @@ def test_the_figures_of_batched_steps_equal_a_direct_computation(bundled):
 def _all_logits(model, ids: torch.Tensor) -> torch.Tensor:
     with torch.inference_mode():  # on the owner thread, where the call runs
         return model(input_ids=ids).logits[0].float()
+
+
+@pytest.mark.parametrize("greedy", [True, False], ids=["greedy", "seeded-sampling"])
+def test_requests_arriving_together_are_prefilled_in_one_pass_and_equal_their_runs_alone(bundled, greedy):
+    """Six requests queue while the model is busy, then are admitted in one tick: one prefill pass for
+    all, some starting from a kept beginning (left-padded kept parts, padding between kept and new)."""
+    lm = bundled.with_batch(8, prefix_cache_mb=64)
+    prompts = [chat_ids(lm, q) for q in QUESTIONS]
+    params = [params_for(i, greedy, tokens=10) for i in range(len(prompts))]
+    expected = [alone(lm, ids, p) for ids, p in zip(prompts, params)]
+    for gen in (Generation(lm, prompts[0], params[0]), Generation(lm, prompts[3], params[3])):
+        gen.run_to_end()  # keeps two prompts' beginnings, and learns that this model's caches batch
+    owner_free = threading.Event()
+    lm.submit(owner_free.wait)
+    gens = [Generation(lm, ids, p).start() for ids, p in zip(prompts, params)]
+    owner_free.set()
+    results = [gen.run_to_end() for gen in gens]
+    assert lm.scheduler.prefilled_together == len(gens)
+    assert {r.reused_prompt_tokens > 0 for r in results} == {True}  # the system prompt, at least
+    assert len({r.reused_prompt_tokens for r in results}) > 1  # kept parts of different lengths
+    for i, result in enumerate(results):
+        assert result.token_ids == expected[i], f"request {i} differs after the shared prefill"
+        assert result.text == lm.decode(result.token_ids)
