@@ -12,6 +12,7 @@ import queue
 import secrets
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -345,7 +346,7 @@ class Generation:
         if reason is not None:
             self._finish(reason)
         return Step(index=len(self._new) - 1, token_id=token,
-                    token=tokenizer.decode([token], clean_up_tokenization_spaces=False), text=piece,
+                    token=token_names(tokenizer, [token])[0], text=piece,
                     elapsed=now - self._started, seconds=now - began, **step_facts)
 
     def _add_bytes(self, token: int) -> bytearray | None:
@@ -372,8 +373,7 @@ def describe_rows(stages: SamplerStages, tokens: Sequence[int], alternatives: in
     final = stages.probs
     chosen = torch.tensor(list(tokens), dtype=torch.long, device=final.device)[:, None]
     top_logits, top_index = torch.topk(stages.raw, min(alternatives, raw_probs.shape[-1]))
-    # -sum p log p as one batched dot product per row (no (rows, vocab) product is kept).
-    raw_entropy = -(raw_probs.unsqueeze(1) @ log_probs.unsqueeze(2)).reshape(-1) / LOG2
+    raw_entropy = -(raw_probs * log_probs).sum(dim=-1) / LOG2  # (a batched dot product is slower here)
     chosen_logit = stages.raw.gather(1, chosen)
     columns = dict(
         prob=final.gather(1, chosen)[:, 0].tolist(),
@@ -384,7 +384,7 @@ def describe_rows(stages: SamplerStages, tokens: Sequence[int], alternatives: in
     )
     top_ids, top_final = top_index.tolist(), final.gather(1, top_index).tolist()
     top_raw = raw_probs.gather(1, top_index).tolist()
-    names = iter(tokenizer.batch_decode([[i] for row in top_ids for i in row], clean_up_tokenization_spaces=False))
+    names = iter(token_names(tokenizer, [i for row in top_ids for i in row]))
     return [
         dict({name: values[row] for name, values in columns.items()},
              alternatives=tuple(Alternative(i, next(names), f, r)
@@ -403,3 +403,21 @@ def _raw_ranks(raw: torch.Tensor, chosen_logit: torch.Tensor, top_logits: torch.
     for row in (~inside).nonzero().reshape(-1).tolist():
         ranks[row] = int((raw[row] > chosen_logit[row]).sum()) + 1
     return ranks
+
+
+_NAMES: "weakref.WeakKeyDictionary[Any, dict[int, str]]" = weakref.WeakKeyDictionary()
+
+
+def token_names(tokenizer: Any, ids: Sequence[int]) -> list[str]:
+    """Each token decoded alone (as `tokenizer.decode([id])`), remembered per tokenizer: a batch asks
+    for hundreds of them per token, mostly the same ones."""
+    try:
+        known = _NAMES.setdefault(tokenizer, {})
+    except TypeError:  # a tokenizer that cannot be weakly referenced: no memory
+        known = {}
+    missing = list(dict.fromkeys(i for i in ids if i not in known))
+    if missing:
+        for i, name in zip(missing, tokenizer.batch_decode([[i] for i in missing], clean_up_tokenization_spaces=False)):
+            known[i] = name
+    return [known[i] for i in ids]
+

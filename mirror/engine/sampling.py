@@ -13,7 +13,6 @@ never stop.
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 import functools
 import math
@@ -181,20 +180,28 @@ def apply_top_k(logits: torch.Tensor, top_k: int | torch.Tensor) -> torch.Tensor
 
     `top_k` is one number or a (B,) tensor: one `topk` for the largest k, then each row's own k-th value.
     """
+    return _top_k_ranked(logits, top_k)[0]
+
+
+Ranked = tuple[torch.Tensor, torch.Tensor]  # (values, ids) of each row's highest logits, largest first
+
+
+def _top_k_ranked(logits: torch.Tensor, top_k: int | torch.Tensor) -> tuple[torch.Tensor, Ranked | None]:
+    """`apply_top_k`, and the ranking its `topk` made (None when it made none)."""
     vocab = logits.shape[-1]
     if not isinstance(top_k, torch.Tensor):
         if top_k <= 0:
-            return logits
-        kth = torch.topk(logits, min(top_k, vocab))[0][..., -1, None]
-        return logits.masked_fill(logits < kth, -math.inf)
+            return logits, None
+        ranked = torch.topk(logits, min(top_k, vocab))
+        return logits.masked_fill(logits < ranked[0][..., -1, None], -math.inf), (ranked[0], ranked[1])
     k = top_k.to(device=logits.device, dtype=torch.long).clamp(max=vocab)
     active = k > 0
     if not bool(active.any()):
-        return logits
-    values = torch.topk(logits, int(k.max()))[0]  # each row's values, largest first
+        return logits, None
+    values, ids = torch.topk(logits, int(k.max()))  # each row's values, largest first
     kth = values.gather(1, (k.clamp(min=1) - 1)[:, None])
     kth = torch.where(active[:, None], kth, -math.inf)
-    return logits.masked_fill(logits < kth, -math.inf)
+    return logits.masked_fill(logits < kth, -math.inf), (values, ids)
 
 
 def _top_p_removed(ascending: torch.Tensor, top_p: RowValue) -> torch.Tensor:
@@ -214,11 +221,19 @@ def _top_p_removed(ascending: torch.Tensor, top_p: RowValue) -> torch.Tensor:
     return removed
 
 
-def apply_top_p(logits: torch.Tensor, top_p: RowValue) -> torch.Tensor:
-    """Keep the smallest set of most likely tokens whose probability reaches top_p (at least one)."""
+def apply_top_p(logits: torch.Tensor, top_p: RowValue, ranked: Ranked | None = None) -> torch.Tensor:
+    """Keep the smallest set of most likely tokens whose probability reaches top_p (at least one).
+
+    `ranked`: the top-k stage's ranking of the logits before it (`_top_k_ranked`); when it holds every
+    token the top-k stage kept, those are sorted instead of the vocabulary (the same cut, bit for bit).
+    """
     if bool((torch.as_tensor(top_p) >= 1.0).all()):
         return logits
     survivors = int((logits > -math.inf).sum(dim=-1).max())
+    if ranked is not None and survivors <= ranked[1].shape[-1]:
+        idx = ranked[1].flip(-1)  # ascending; the tokens top-k cut in a row are -inf and come first
+        values = logits.gather(1, idx)
+        return logits.scatter(1, idx, values.masked_fill(_top_p_removed(values, top_p), -math.inf))
     if survivors <= TOP_P_SUBSET and survivors < logits.shape[-1]:
         # After top-k only a few logits are finite: sort just those instead of the whole vocabulary.
         values, idx = torch.topk(logits, survivors, dim=-1)
@@ -329,14 +344,28 @@ def _padded_ids(rows: Sequence[torch.Tensor], device: torch.device) -> torch.Ten
     return torch.stack([torch.cat([r[:1].expand(longest - r.shape[0]), r]) if r.shape[0] else r for r in flat])
 
 
-def _ngram_bans(rows: Sequence[torch.Tensor], sizes: Sequence[int], vocab: int) -> torch.Tensor | None:
-    """(B,V) bool: each row's n-gram bans over its own ids (rows differ in length and n); None if none."""
+def banned_ngram_ids(ids: torch.Tensor, ngram_size: int, vocab: int) -> torch.Tensor:
+    """The distinct tokens that would complete an n-gram already present in `ids` (T,): those
+    `banned_ngram_mask` marks, as a list of ids."""
+    length = ids.shape[-1]
+    if ngram_size <= 0 or length < ngram_size:
+        return ids.new_zeros(0)
+    windows = ids.unfold(dimension=0, size=ngram_size, step=1)
+    matches = (windows[:, :-1] == ids[length + 1 - ngram_size:]).all(dim=-1)
+    banned = windows[matches, -1]
+    return banned[banned < vocab].unique()
+
+
+def _ngram_bans(rows: Sequence[torch.Tensor], sizes: Sequence[int], vocab: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """(row indices, token ids) of each row's n-gram bans over its own ids (rows differ in length
+    and n); None when nothing is banned in any row (the stage is then the identity)."""
     if all(n <= 0 for n in sizes):
         return None
-    masks = [banned_ngram_mask(r.reshape(1, -1), n, vocab) for r, n in zip(rows, sizes)]
-    if not any(bool(m.any()) for m in masks):
-        return None  # nothing banned in any row: the stage is the identity
-    return torch.cat(masks)
+    banned = [banned_ngram_ids(r.reshape(-1), n, vocab) for r, n in zip(rows, sizes)]
+    if not any(b.numel() for b in banned):
+        return None
+    row_index = torch.cat([torch.full((b.numel(),), i, dtype=torch.long, device=b.device) for i, b in enumerate(banned)])
+    return row_index, torch.cat(banned)
 
 
 def _protected_tensor(protected: object, rows: int, vocab: int, device: torch.device) -> torch.Tensor:
@@ -385,14 +414,16 @@ def run_pipeline(
     if bans is None:
         no_ngram = penalised
     else:
-        no_ngram = _exempt(penalised, penalised.masked_fill(bans, -math.inf), protected)
+        no_ngram = penalised.clone()
+        no_ngram[bans] = -math.inf
+        no_ngram = _exempt(penalised, no_ngram, protected)
     if all(rp.greedy_rows):
         # Greedy decoding: temperature, top-k and top-p do not apply; the final distribution is the argmax.
         return SamplerStages(raw, penalised, no_ngram, no_ngram, no_ngram, no_ngram, _one_hot_argmax(no_ngram),
                              greedy_rows=rp.greedy_rows)
     tempered = apply_temperature(no_ngram, rp.temperature)
-    top_k = apply_top_k(tempered, rp.top_k)
-    top_p = apply_top_p(top_k, rp.top_p)
+    top_k, ranked = _top_k_ranked(tempered, rp.top_k)
+    top_p = apply_top_p(top_k, rp.top_p, ranked)
     probs = torch.softmax(top_p, dim=-1)
     if any(rp.greedy_rows):
         greedy = torch.tensor(rp.greedy_rows, device=raw.device)[:, None]
@@ -406,27 +437,6 @@ def _one_hot_argmax(logits: torch.Tensor) -> torch.Tensor:
 
 
 MATH_LOG_SUPPORT = 4096  # up to this many candidate tokens, log1p is taken by the C library one by one
-
-
-def _fill_uniform(buffer: torch.Tensor, generators: Sequence[torch.Generator | None]) -> None:
-    """Row i of `buffer` gets uniform doubles from generators[i] (the draws are independent, so two
-    rows are filled at a time on two threads: the random generator is serial code)."""
-    inference = torch.is_inference_mode_enabled()  # the workers take the caller's mode (a thread-local)
-
-    def fill(i: int) -> None:
-        with torch.inference_mode(inference):
-            buffer[i].uniform_(generator=generators[i])
-
-    if len(generators) < 4 or any(g is None for g in generators):
-        for i in range(len(generators)):
-            fill(i)
-        return
-    list(_draw_pool().map(fill, range(len(generators))))
-
-
-@functools.cache
-def _draw_pool() -> concurrent.futures.ThreadPoolExecutor:
-    return concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="mirror-draw")
 
 
 def draw_rows(probs: torch.Tensor, generators: Sequence[torch.Generator | None],
@@ -443,25 +453,21 @@ def draw_rows(probs: torch.Tensor, generators: Sequence[torch.Generator | None],
     """
     rows, vocab = probs.shape
     uniform = torch.empty(rows, vocab, dtype=torch.float64, device=probs.device)
-    _fill_uniform(uniform, generators)
+    for row, generator in enumerate(generators):
+        uniform[row].uniform_(generator=generator)
     where = probs.nonzero() if support is None else support  # (N, 2), row by row, columns ascending
     row_of, column = where[:, 0], where[:, 1]
-    counts = torch.bincount(row_of, minlength=rows).tolist()
+    counts = torch.bincount(row_of, minlength=rows)
     u = uniform[row_of, column]
-    q = torch.empty(u.shape, dtype=torch.float32, device=probs.device)
-    start = 0
-    for count in counts:
-        part = slice(start, start + count)
-        if count <= MATH_LOG_SUPPORT:  # the C library's log1p, the very function the exponential kernel calls
-            q[part] = torch.tensor([-math.log1p(-x) for x in u[part].tolist()], dtype=torch.float64)
-        else:
-            q[part] = -torch.log1p(-u[part])
-        start += count
+    q = (-torch.log1p(-u)).to(torch.float32)
+    small = (counts <= MATH_LOG_SUPPORT)[row_of]  # rows with few candidates: the C library's log1p,
+    picked = u[small].tolist()  # the very function the exponential kernel calls, value by value
+    q[small] = torch.tensor([-math.log1p(-x) for x in picked], dtype=torch.float64).to(q.device, torch.float32)
     # q = 0 (a uniform of exactly 0) gives p / 0 = inf, which wins, as in multinomial.
     ratio = (probs[row_of, column] / q).tolist()
     columns = column.tolist()
     chosen, start = [], 0
-    for count in counts:
+    for count in counts.tolist():
         segment = ratio[start: start + count]
         chosen.append(columns[start + segment.index(max(segment))])  # the first maximum, as argmax
         start += count

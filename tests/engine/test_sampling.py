@@ -178,9 +178,11 @@ def test_top_p_on_top_k_survivors_equals_the_full_sort(monkeypatch):
     generator = torch.Generator().manual_seed(7)
     for case in range(200):
         logits = torch.randn(3, 5000, generator=generator) * (0.5 + case % 4)
-        top_k = apply_top_k(logits, [1, 5, 50, 400][case % 4])
+        top_k, ranked = sampling._top_k_ranked(logits, [1, 5, 50, 400][case % 4])
         top_p = [0.1, 0.5, 0.9, 0.99][(case // 4) % 4]
         fast = apply_top_p(top_k, top_p)
+        reused = apply_top_p(top_k, top_p, ranked)  # sorting top-k's own ranking instead
+        assert torch.equal(reused, fast), f"case {case}"
         monkeypatch.setattr(sampling, "TOP_P_SUBSET", 0)
         full = apply_top_p(top_k, top_p)
         monkeypatch.setattr(sampling, "TOP_P_SUBSET", 4096)
@@ -253,3 +255,15 @@ def test_a_batch_draws_each_row_with_its_own_generator(inference):
         assert tokens[i] == int(choose_token(alone, torch.Generator().manual_seed(40 + i))[0]), f"row {i}"
         if p.greedy:
             assert tokens[i] == int(together.no_repeat_ngram[i].argmax())
+
+
+def test_banned_ids_are_the_tokens_the_ban_mask_marks():
+    from mirror.engine.sampling import banned_ngram_ids, banned_ngram_mask
+
+    generator = torch.Generator().manual_seed(5)
+    for case in range(100):
+        ids = torch.randint(0, 6 + case % 20, (1 + case % 40,), generator=generator)
+        for n in (1, 2, 3):
+            mask = banned_ngram_mask(ids[None], n, VOCAB)[0]
+            assert banned_ngram_ids(ids, n, VOCAB).tolist() == mask.nonzero().reshape(-1).tolist(), (case, n)
+
