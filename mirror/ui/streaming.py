@@ -19,7 +19,7 @@ from mirror.services.remote import BackendError, RemoteModel
 from mirror.text import escape_markdown
 
 CURSOR = " ▌"
-REDRAW_SECONDS = 0.05  # a streaming reply is drawn at most this often (a token-by-token feel, at most 20 redraws/s)
+REDRAW_SECONDS = 0.1  # a streaming reply is drawn at most this often: 10 redraws a second still read as token by token
 FINISH_WORDS = {FinishReason.EOS: "finished", FinishReason.STOP_STRING: "finished",
                 FinishReason.LENGTH: "reached the token limit", FinishReason.CONTEXT: "filled the context window",
                 FinishReason.CANCELLED: "stopped", FinishReason.INTERRUPTED: "stopped",
