@@ -301,15 +301,12 @@ class Generation:
         together: one sampler call with each row's own parameters, each row's draw from its own
         generator, and the per-token figures for all rows at once. A row gets exactly the token it
         would get alone from the same logits."""
-        for gen in rows:
-            if gen._started is None:
-                gen._started = began
         with torch.inference_mode():
-            stages = run_pipeline([gen._ids for gen in rows], raw, [gen.params for gen in rows],
+            stages = run_pipeline([gen.ids for gen in rows], raw, [gen.params for gen in rows],
                                   [gen.protected for gen in rows])
             tokens = choose_token(stages, [gen.generator for gen in rows]).tolist()
             facts = describe_rows(stages, tokens, max(gen.alternatives for gen in rows), rows[0].lm.tokenizer)
-            return [gen._accept(token, fact, began) for gen, token, fact in zip(rows, tokens, facts)]
+            return [gen.accept(token, fact, began) for gen, token, fact in zip(rows, tokens, facts)]
 
     def _begin_step(self) -> bool:
         if self.finished:
@@ -321,8 +318,11 @@ class Generation:
             self._started = time.perf_counter()
         return True
 
-    def _accept(self, token: int, step_facts: dict[str, Any], began: float) -> Step:
-        """Record the chosen token, decide whether the request ends, and describe the step."""
+    def accept(self, token: int, step_facts: dict[str, Any], began: float) -> Step:
+        """Record the chosen token, decide whether the request ends, and describe the step (its
+        sampler figures `step_facts` from `describe_rows`; `began`: when the step's work started)."""
+        if self._started is None:
+            self._started = began
         self._ids = torch.cat([self._ids, self._ids.new_tensor([[token]])], dim=1)
         self._new.append(token)
         step_facts = dict(step_facts, alternatives=step_facts["alternatives"][: self.alternatives])

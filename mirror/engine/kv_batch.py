@@ -18,6 +18,22 @@ from mirror.engine.protocols import CausalLM, ScheduledRequest, SequenceBatching
 
 
 
+class _Written:
+    """A layer's keys or values: the written part of a buffer that may have spare room after it."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, layer: Any, owner: type | None = None) -> Any:
+        if layer is None:
+            return self
+        store = layer.__dict__.get(self.slot)  # [buffer, written length]
+        return None if store is None else store[0][:, :, : store[1]]
+
+    def __set__(self, layer: Any, tensor: torch.Tensor | None) -> None:
+        layer.__dict__[self.slot] = None if tensor is None else [tensor, tensor.shape[-2]]
+
+
 class GrowingLayer:
     """What a transformers cache layer does with its keys and values, with room to spare at the end.
 
@@ -41,23 +57,8 @@ class GrowingLayer:
         self.is_initialized = True
         self.keys, self.values = keys, values
 
-    @property
-    def keys(self) -> torch.Tensor | None:
-        store = self.__dict__.get("_keys")
-        return None if store is None else store[0][:, :, : store[1]]
-
-    @keys.setter
-    def keys(self, tensor: torch.Tensor | None) -> None:
-        self.__dict__["_keys"] = None if tensor is None else [tensor, tensor.shape[-2]]
-
-    @property
-    def values(self) -> torch.Tensor | None:
-        store = self.__dict__.get("_values")
-        return None if store is None else store[0][:, :, : store[1]]
-
-    @values.setter
-    def values(self, tensor: torch.Tensor | None) -> None:
-        self.__dict__["_values"] = None if tensor is None else [tensor, tensor.shape[-2]]
+    keys = _Written()
+    values = _Written()
 
     @staticmethod
     def _write(store: list, new: torch.Tensor) -> None:

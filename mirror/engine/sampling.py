@@ -180,13 +180,13 @@ def apply_top_k(logits: torch.Tensor, top_k: int | torch.Tensor) -> torch.Tensor
 
     `top_k` is one number or a (B,) tensor: one `topk` for the largest k, then each row's own k-th value.
     """
-    return _top_k_ranked(logits, top_k)[0]
+    return top_k_ranked(logits, top_k)[0]
 
 
 Ranked = tuple[torch.Tensor, torch.Tensor]  # (values, ids) of each row's highest logits, largest first
 
 
-def _top_k_ranked(logits: torch.Tensor, top_k: int | torch.Tensor) -> tuple[torch.Tensor, Ranked | None]:
+def top_k_ranked(logits: torch.Tensor, top_k: int | torch.Tensor) -> tuple[torch.Tensor, Ranked | None]:
     """`apply_top_k`, and the ranking its `topk` made (None when it made none)."""
     vocab = logits.shape[-1]
     if not isinstance(top_k, torch.Tensor):
@@ -224,7 +224,7 @@ def _top_p_removed(ascending: torch.Tensor, top_p: RowValue) -> torch.Tensor:
 def apply_top_p(logits: torch.Tensor, top_p: RowValue, ranked: Ranked | None = None) -> torch.Tensor:
     """Keep the smallest set of most likely tokens whose probability reaches top_p (at least one).
 
-    `ranked`: the top-k stage's ranking of the logits before it (`_top_k_ranked`); when it holds every
+    `ranked`: the top-k stage's ranking of the logits before it (`top_k_ranked`); when it holds every
     token the top-k stage kept, those are sorted instead of the vocabulary (the same cut, bit for bit).
     """
     if bool((torch.as_tensor(top_p) >= 1.0).all()):
@@ -422,7 +422,7 @@ def run_pipeline(
         return SamplerStages(raw, penalised, no_ngram, no_ngram, no_ngram, no_ngram, _one_hot_argmax(no_ngram),
                              greedy_rows=rp.greedy_rows)
     tempered = apply_temperature(no_ngram, rp.temperature)
-    top_k, ranked = _top_k_ranked(tempered, rp.top_k)
+    top_k, ranked = top_k_ranked(tempered, rp.top_k)
     top_p = apply_top_p(top_k, rp.top_p, ranked)
     probs = torch.softmax(top_p, dim=-1)
     if any(rp.greedy_rows):

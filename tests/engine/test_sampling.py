@@ -178,7 +178,7 @@ def test_top_p_on_top_k_survivors_equals_the_full_sort(monkeypatch):
     generator = torch.Generator().manual_seed(7)
     for case in range(200):
         logits = torch.randn(3, 5000, generator=generator) * (0.5 + case % 4)
-        top_k, ranked = sampling._top_k_ranked(logits, [1, 5, 50, 400][case % 4])
+        top_k, ranked = sampling.top_k_ranked(logits, [1, 5, 50, 400][case % 4])
         top_p = [0.1, 0.5, 0.9, 0.99][(case // 4) % 4]
         fast = apply_top_p(top_k, top_p)
         reused = apply_top_p(top_k, top_p, ranked)  # sorting top-k's own ranking instead
