@@ -107,20 +107,10 @@ class KVBatch:
         """Move a prefilled request's own cache into the batch (padding whichever side is shorter)."""
         own = gen.take_cache()
         length = own.layers[0].keys.shape[-2]
-        own_mask = torch.ones(1, length, dtype=torch.long, device=own.layers[0].keys.device)
-        if self.cache is None:
-            self.rows, self.cache, self.mask = [gen], growing_cache(own), own_mask
-            return
-        width = self.mask.shape[1]
-        grow_batch, grow_own = max(0, length - width), max(0, width - length)
-        for mine, theirs in zip(self.cache.layers, own.layers):
-            mine.keys = torch.cat([left_pad(mine.keys, grow_batch), left_pad(theirs.keys, grow_own)])
-            mine.values = torch.cat([left_pad(mine.values, grow_batch), left_pad(theirs.values, grow_own)])
-        self.mask = torch.cat([left_pad(self.mask, grow_batch), left_pad(own_mask, grow_own)])
-        self.rows.append(gen)
+        self.add_rows([gen], own, torch.ones(1, length, dtype=torch.long, device=own.layers[0].keys.device))
 
     def add_rows(self, gens: list[ScheduledRequest], cache: Any, mask: torch.Tensor) -> None:
-        """Move requests prefilled together (`prefill_together`: one cache, rows in `gens` order) into the batch."""
+        """Move requests and their cache (rows in `gens` order, `mask` marking real tokens) into the batch."""
         if self.cache is None:
             self.rows, self.cache, self.mask = list(gens), growing_cache(cache), mask
             return
