@@ -158,12 +158,6 @@ def banned_ngram_mask(ids: torch.Tensor, ngram_size: int, vocab: int) -> torch.T
     return mask[:, :vocab]
 
 
-def apply_no_repeat_ngram(ids: torch.Tensor, logits: torch.Tensor, ngram_size: int) -> torch.Tensor:
-    if ngram_size <= 0:
-        return logits
-    return logits.masked_fill(banned_ngram_mask(ids, ngram_size, logits.shape[-1]), -math.inf)
-
-
 def apply_temperature(logits: torch.Tensor, temperature: RowValue) -> torch.Tensor:
     """Divide by the temperature (a row with 0, greedy, or 1 is left as it is: argmax decides there)."""
     if isinstance(temperature, torch.Tensor):
