@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from mirror.config import BUNDLED_MODEL, DEFAULT_PRESET, PARAM_RANGES, PRESETS, Settings
+from mirror.i18n import labeller, t
 from mirror.text import redact_url
 from mirror.engine.sampling import ParameterError, SamplingParams
 from mirror.ui import state
@@ -21,14 +22,28 @@ from mirror.ui import state
 NEUTRAL = {"top_k": 0, "repetition_penalty": 1.0, "no_repeat_ngram_size": 0}
 CUSTOM = "Custom"
 SLIDERS = ("temperature", "top_k", "top_p", "repetition_penalty", "no_repeat_ngram_size", "max_new_tokens")
-LABELS = {"temperature": "Temperature", "top_k": "Top-k", "top_p": "Top-p", "repetition_penalty": "Repetition penalty",
-          "no_repeat_ngram_size": "No-repeat n-gram size", "max_new_tokens": "Max new tokens"}
-PRESET_HELP = {
-    "Strict": "coherent and predictable: low temperature, tight top-k, strong penalties",
-    "Balanced": "the middle way: temperature 0.7, top-k 50, top-p 0.95, penalty 1.2",
-    "Creative": "surprising and varied: high temperature, wide top-k, light penalty, may wander off",
-    CUSTOM: "your own mix",
-}
+
+
+def param_label(name: str) -> str:
+    """A decoding parameter's name as the sliders show it, in the current language."""
+    return t(f"common.param.{name}")
+
+
+def param_help(name: str) -> str:
+    return t(f"common.param.{name}.help")
+
+
+def preset_key(name: str) -> str:
+    """A preset's catalog key (the options keep the English names, so a choice survives a language switch)."""
+    return f"common.preset.{name}"
+
+
+def preset_label(name: str) -> str:
+    return t(preset_key(name))
+
+
+def preset_help() -> str:
+    return "; ".join(f"{preset_label(name)}: {t(f'common.preset.{name}.help')}" for name in (*PRESETS, CUSTOM))
 
 
 def _defaults() -> dict[str, Any]:
@@ -88,36 +103,32 @@ def sidebar(unsupported: Sequence[str] = ()) -> SamplingParams:
     key = CONTROLS.key
 
     with st.sidebar:
-        st.markdown("### 🪞 Mirror settings")
+        st.markdown(t("common.sidebar.heading"))
         settings = Settings.from_env()
         if settings.backend_url:
-            st.caption(f"Model: served by the inference server at {redact_url(settings.backend_url)}")
+            st.caption(t("common.sidebar.served_by", url=redact_url(settings.backend_url)))
         elif settings.allow_any_model:
-            st.text_input("Model", key=key("model"), on_change=_changed, args=("model",),
-                          help=f"{BUNDLED_MODEL} is bundled and works offline. A Hugging Face id such as gpt2 or "
-                               "distilgpt2, or a local folder, also works when available.")
+            st.text_input(t("common.sidebar.model"), key=key("model"), on_change=_changed, args=("model",),
+                          help=t("common.sidebar.model_any_help", bundled=BUNDLED_MODEL))
         else:
             if CONTROLS.values()["model"] not in settings.models:
                 set_model(settings.models[0])
-            st.selectbox("Model", settings.models, key=key("model"), on_change=_changed, args=("model",),
-                         help="The models this deployment offers (set by its operator with MIRROR_MODELS; "
-                              "MIRROR_ALLOW_ANY_MODEL=1 lets users type any id).")
+            st.selectbox(t("common.sidebar.model"), settings.models, key=key("model"), on_change=_changed,
+                         args=("model",), help=t("common.sidebar.model_list_help"))
         options = [*PRESETS, CUSTOM]
-        st.selectbox("Preset", options, key=key("preset"), on_change=_preset_changed,
-                     help="; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items()))
+        st.selectbox(t("common.sidebar.preset"), options, key=key("preset"), on_change=_preset_changed,
+                     format_func=labeller(preset_key), help=preset_help())
         for name in SLIDERS:
             spec = PARAM_RANGES[name]
             cast = int if spec.is_int else float
             off = name in unsupported
-            st.slider(LABELS[name], cast(spec.low), cast(spec.high), step=cast(spec.step), key=key(name),
+            st.slider(param_label(name), cast(spec.low), cast(spec.high), step=cast(spec.step), key=key(name),
                       on_change=_changed, args=(name,), disabled=off,
-                      help=spec.help + (f" Not supported by the inference server, so it is not used: "
-                                        f"it stays at {NEUTRAL[name]}." if off else ""))
-        st.checkbox("Fix the seed", key=key("fix_seed"), on_change=_changed, args=("fix_seed",),
-                    help="Off: every reply draws a new random seed (shown under the reply). On: the same seed, "
-                         "prompt and settings reproduce a reply exactly.")
+                      help=param_help(name) + (t("common.sidebar.unsupported", value=NEUTRAL[name]) if off else ""))
+        st.checkbox(t("common.sidebar.fix_seed"), key=key("fix_seed"), on_change=_changed, args=("fix_seed",),
+                    help=t("common.sidebar.fix_seed_help"))
         if CONTROLS.values()["fix_seed"]:
-            st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=key("seed"), on_change=_changed,
+            st.number_input(t("common.sidebar.seed"), min_value=0, max_value=2**31 - 1, step=1, key=key("seed"), on_change=_changed,
                             args=("seed",))
     params = current_params()
     neutral = {name: NEUTRAL[name] for name in unsupported if name in NEUTRAL}

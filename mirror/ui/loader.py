@@ -7,6 +7,7 @@ import os
 import streamlit as st
 
 from mirror.config import BUNDLED_MODEL, Settings
+from mirror.i18n import t
 from mirror.models import LoadedModel, ModelLoadError, load_model
 from mirror.services.remote import BackendError, RemoteModel, connect_remote
 from mirror.ui.controls import model_name, use_bundled_model
@@ -38,20 +39,19 @@ def get_model() -> LoadedModel | RemoteModel | None:
     settings = Settings.from_env()
     if settings.backend_url:
         try:
-            with st.spinner("Connecting to the inference server…"):
+            with st.spinner(t("common.loader.connecting")):
                 return _cached_remote(settings.backend_url, settings.backend_model, _api_key())
         except BackendError as error:
-            st.error(f"The inference server is not available. {error}")
+            st.error(t("common.loader.server_down", error=error))
             return None
     name = model_name()
-    first_start = "the first start unpacks the bundled model (about 20 s); later starts take a few seconds"
     try:
-        with st.spinner(f"Polishing the mirror: loading {name}… ({first_start})"):
+        with st.spinner(t("common.loader.loading", name=name)):
             return cached_model(name)
     except ModelLoadError as error:
-        st.error(f"The model could not be loaded. {error}")
+        st.error(t("common.loader.failed", error=error))
         if name != BUNDLED_MODEL:
-            st.button(f"Use the bundled {BUNDLED_MODEL} instead", on_click=use_bundled_model, type="primary")
+            st.button(t("common.loader.use_bundled", name=BUNDLED_MODEL), on_click=use_bundled_model, type="primary")
         return None
 
 

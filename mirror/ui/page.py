@@ -6,6 +6,7 @@ import os
 
 import streamlit as st
 
+from mirror.i18n import t, tn
 from mirror.models import LoadedModel
 from mirror.engine.sampling import SamplingParams
 from mirror.services.remote import RemoteModel
@@ -13,6 +14,7 @@ from mirror.ui.controls import sidebar
 from mirror.ui.loader import API_KEY, get_model
 from mirror.ui import state
 from mirror.ui.identity import keep_identity
+from mirror.ui.language import apply_language, language_switch
 from mirror.ui.pages import AppPage
 
 
@@ -42,9 +44,11 @@ def frame(page: AppPage) -> Frame:
     The model is None when it could not be loaded (the frame says why and offers the bundled one).
     The page then reads both with `current_frame()`.
     """
+    language = apply_language()  # first: every text below is drawn in the visitor's language
     st.set_page_config(page_title=page.tab_title, page_icon=page.icon, layout="wide")
     apply_secrets()
     keep_identity()
+    language_switch(language)
     st.title(f"{page.icon} {page.title}")
     lm = get_model()
     # A remote server may not honour every parameter: those sliders are disabled and say why.
@@ -64,8 +68,7 @@ def load_line(lm: LoadedModel) -> str:
     """How busy the shared model is: every session's replies are written together, in one batch."""
     scheduler = lm.scheduler
     running, waiting = scheduler.running, scheduler.waiting
-    text = f"Runtime {lm.info.runtime} · {running} repl{'y' if running == 1 else 'ies'} being written"
+    text = t("common.sidebar.load_line", runtime=lm.info.runtime, replies=tn("common.sidebar.load_replies", running))
     if waiting:
-        text += f", {waiting} waiting"
-    text += f" (up to {scheduler.capacity} at once)"
-    return text
+        text += t("common.sidebar.load_waiting", count=waiting)
+    return text + t("common.sidebar.load_capacity", count=scheduler.capacity)

@@ -12,34 +12,38 @@ from typing import NoReturn
 
 import streamlit as st
 
-APP_NAME = "Magic Mirror"
+from mirror.i18n import t
 
 
 @dataclass(frozen=True)
 class AppPage:
-    title: str  # the page's heading
+    key: str  # names the page in the catalog (common.page.<key>) and in lesson links
     icon: str
     script: str  # the page's script, relative to the entrypoint's folder
-    url_path: str  # served at /<url_path>; the home page also at /
-    label: str = ""  # in the navigation menu, when not the title
+    url_path: str  # served at /<url_path>; the home page also at /; the same in every language
+
+    @property
+    def title(self) -> str:
+        """The page's heading in the current language (the home page's is the app's name)."""
+        return t("common.app_name") if self.key == "home" else t(f"common.page.{self.key}")
 
     @property
     def menu_label(self) -> str:
-        return self.label or self.title
+        return t(f"common.page.{self.key}")
 
     @property
     def tab_title(self) -> str:
-        return self.title if self.title == APP_NAME else f"{self.title} · {APP_NAME}"
+        return self.title if self.key == "home" else f"{self.title} · {t('common.app_name')}"
 
 
-HOME = AppPage(APP_NAME, "🪞", "app_pages/0_Home.py", "Home", label="Home")  # also served at /
-CHAT = AppPage("Chat", "💬", "app_pages/1_Chat.py", "Chat")
-EXPLORER = AppPage("Parameter Explorer", "🎛️", "app_pages/2_Parameter_Explorer.py", "Parameter_Explorer")
-INSPECTOR = AppPage("Token Inspector", "🔍", "app_pages/3_Token_Inspector.py", "Token_Inspector")
-INSIDE = AppPage("Inside the Mirror", "🔬", "app_pages/7_Inside_the_Mirror.py", "Inside_the_Mirror")
-TEACHER = AppPage("Teacher", "🧑‍🏫", "app_pages/4_Teacher.py", "Teacher")
-CLASS = AppPage("Class", "🎓", "app_pages/5_Class.py", "Class")
-PROJECTOR = AppPage("Projector", "📽️", "app_pages/6_Projector.py", "Projector")
+HOME = AppPage("home", "🪞", "app_pages/0_Home.py", "Home")  # also served at /
+CHAT = AppPage("chat", "💬", "app_pages/1_Chat.py", "Chat")
+EXPLORER = AppPage("explorer", "🎛️", "app_pages/2_Parameter_Explorer.py", "Parameter_Explorer")
+INSPECTOR = AppPage("inspector", "🔍", "app_pages/3_Token_Inspector.py", "Token_Inspector")
+INSIDE = AppPage("inside", "🔬", "app_pages/7_Inside_the_Mirror.py", "Inside_the_Mirror")
+TEACHER = AppPage("teacher", "🧑‍🏫", "app_pages/4_Teacher.py", "Teacher")
+CLASS = AppPage("class", "🎓", "app_pages/5_Class.py", "Class")
+PROJECTOR = AppPage("projector", "📽️", "app_pages/6_Projector.py", "Projector")
 PAGES = (HOME, CHAT, EXPLORER, INSPECTOR, INSIDE, TEACHER, CLASS, PROJECTOR)
 
 

@@ -29,6 +29,7 @@ PROJECTOR_PROMPT = "projector_prompt"
 PROJECTOR_NOTICE = "projector_notice"
 PERSON = "mirror_person"  # this visitor's person id (mirror.ui.identity), the owner of what they save
 FRAME = "mirror_frame"  # this run's model and parameters, set by the entrypoint for the page it runs
+LANGUAGE = "mirror_language"  # the language this visitor chose with the sidebar switch (mirror.ui.language)
 
 # --- home ---------------------------------------------------------------------------------------------
 HOME_ANSWER = "home_last_answer"  # (question, answer, caption) of the last "Ask the mirror"

@@ -1,0 +1,47 @@
+"""The languages the app speaks and the language of the current run (a context variable)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Literal, get_args
+
+Language = Literal["en", "ru"]
+LANGUAGES: tuple[Language, ...] = get_args(Language)
+DEFAULT_LANGUAGE: Language = "en"
+# Each language named in itself, as the switch shows it.
+NATIVE_NAMES: dict[Language, str] = {"en": "English", "ru": "Русский"}
+
+_current: ContextVar[Language] = ContextVar("mirror_language", default=DEFAULT_LANGUAGE)
+
+
+def current_language() -> Language:
+    return _current.get()
+
+
+def set_language(language: Language) -> None:
+    """Make `language` the language of this thread's context (the UI calls it at the start of every run)."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}: choose one of {', '.join(LANGUAGES)}")
+    _current.set(language)
+
+
+@contextmanager
+def using_language(language: Language) -> Iterator[None]:
+    """Run a block in `language` and restore the previous one after it."""
+    token = _current.set(language) if language in LANGUAGES else None
+    if token is None:
+        raise ValueError(f"unknown language {language!r}: choose one of {', '.join(LANGUAGES)}")
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def language_from_tag(tag: str | None) -> Language | None:
+    """The language of a BCP 47 tag or an Accept-Language-like value ("ru-RU", "ru", "en-GB,en;q=0.9"), if spoken."""
+    if not tag:
+        return None
+    primary = tag.split(",")[0].split(";")[0].strip().replace("_", "-").split("-")[0].lower()
+    return primary if primary in LANGUAGES else None  # type: ignore[return-value]

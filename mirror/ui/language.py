@@ -1,0 +1,47 @@
+"""The language of this visitor: the sidebar switch, then `?lang=` in the URL, then the browser's language.
+
+`apply_language()` runs first in every script run (before any text is drawn) and sets the catalog's
+language (`mirror.i18n`) for the run; `language_switch()` draws the switch in the sidebar.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mirror.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, language_from_tag, t
+from mirror.i18n.language import NATIVE_NAMES, set_language
+from mirror.ui import state
+
+QUERY_KEY = "lang"
+_SWITCH = "language_switch"  # the widget's own key; the choice itself is kept in state.LANGUAGE
+
+
+def chosen_language() -> Language:
+    """The visitor's language by the order of the issue: their own choice, the link, the browser."""
+    picked = st.session_state.get(state.LANGUAGE)
+    if picked in LANGUAGES:
+        return picked
+    from_link = language_from_tag(st.query_params.get(QUERY_KEY))
+    if from_link:
+        return from_link
+    return language_from_tag(st.context.locale) or DEFAULT_LANGUAGE
+
+
+def apply_language() -> Language:
+    language = chosen_language()
+    set_language(language)
+    return language
+
+
+def _switched() -> None:
+    choice = st.session_state.get(_SWITCH)
+    if choice in LANGUAGES:
+        st.session_state[state.LANGUAGE] = choice
+        st.query_params[QUERY_KEY] = choice  # the address bar (and a copied link) says the language too
+
+
+def language_switch(language: Language) -> None:
+    """The switch at the top of the sidebar, showing each language in its own name."""
+    st.session_state[_SWITCH] = language
+    st.sidebar.segmented_control(t("common.language.label"), LANGUAGES, key=_SWITCH, format_func=NATIVE_NAMES.__getitem__,
+                                 on_change=_switched, help=t("common.language.help"), required=True)

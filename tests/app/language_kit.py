@@ -1,0 +1,121 @@
+"""Finding English on a page that should be Russian: every text the page sends to the browser, checked two ways.
+
+1. No English text of the catalog (a fragment of two or more words that its Russian text lacks) appears
+   anywhere on the page, model output included.
+2. No label, help text, placeholder, option or tab name (texts that never hold model output) has two
+   English words in a row, so a text that never reached the catalog is caught too.
+3. No other text (Markdown, captions, notices) has an English phrase: three English words in a row, one of
+   them a function word ("the", "of", ...). Model output is English too, so a test passes what the model
+   wrote as `allowed`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from google.protobuf.message import Message
+from streamlit.testing.v1 import AppTest
+
+from mirror.i18n import CATALOG
+
+# Proto fields whose text only the app writes (never the model or the visitor).
+CHROME_FIELDS = {"label", "help", "placeholder", "content", "tooltip", "caption_label"}
+# Names that stay as they are in Russian text: models, products, parameters, code.
+KEEP_LATIN = re.compile(
+    r"Hugging Face|SmolLM2[\w.-]*|Gemma[\w.-]*|llama\.cpp|Streamlit|top-[kp]|Top-[kp]|no-repeat|n-gram|"
+    r"MIRROR_\w+|Magic Mirror|logit lens|GPT-2|JSON|CSV|UTF-8|SQLite|PostgreSQL|ctl_\w+|[\w.-]+/[\w./-]+")
+TWO_ENGLISH_WORDS = re.compile(r"\b[A-Za-z]{2,}(?:'[a-z]+)?[ \u00a0]+[A-Za-z]{2,}\b")
+ENGLISH_PHRASE = re.compile(
+    r"\b(?=(?:[A-Za-z]+[ \u00a0]+){0,2}(?:the|of|and|to|is|are|with|you|your|this|that|for|from|it|in|on)\b)"
+    r"[A-Za-z]{2,}[ \u00a0]+[A-Za-z]{2,}[ \u00a0]+[A-Za-z]{2,}\b", re.IGNORECASE)
+
+
+def _texts(message: Message, field: str = "") -> Iterator[tuple[str, str]]:
+    for descriptor, value in message.ListFields():
+        name = descriptor.name
+        if descriptor.type == descriptor.TYPE_STRING:
+            for text in (value if descriptor.is_repeated else [value]):
+                yield name, text
+        elif descriptor.type == descriptor.TYPE_MESSAGE:
+            for item in (value if descriptor.is_repeated else [value]):
+                if isinstance(item, Message):
+                    yield from _texts(item, name)
+
+
+def shown_texts(at: AppTest) -> list[tuple[str, str]]:
+    """(field name, text) of every string in every element the last run drew, sidebar included."""
+    found: list[tuple[str, str]] = []
+
+    def walk(node) -> None:
+        proto = getattr(node, "proto", None)
+        if isinstance(proto, Message):
+            found.extend(_texts(proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return [(f, text) for f, text in found if f not in {"id", "page_script_hash", "form_id", "icon", "format"}]
+
+
+def _english_fragments() -> set[str]:
+    russian = " ".join(entry.ru for entry in CATALOG.values())
+    fragments = set()
+    for entry in CATALOG.values():
+        if entry.en == entry.ru:
+            continue
+        for piece in re.split(r"\{[^{}]*\}|[|*#`_()\[\]:;·—–\n]", entry.en):
+            piece = piece.strip(" .,!?\"'")
+            if len(piece) >= 10 and TWO_ENGLISH_WORDS.search(piece) and piece not in russian:
+                fragments.add(piece)
+    return fragments
+
+
+ENGLISH_FRAGMENTS = _english_fragments()
+
+
+def english_leaks(at: AppTest, allowed: Iterable[str] = ()) -> list[str]:
+    """What on the page is still English; `allowed` are texts the visitor or the model wrote."""
+    allowed = [a for a in allowed if a]
+    leaks = []
+    for field, text in shown_texts(at):
+        for own in allowed:
+            text = text.replace(own, " ")
+        if not text.strip():
+            continue
+        hits = [frag for frag in ENGLISH_FRAGMENTS if frag in text]
+        if hits:
+            leaks.append(f"{field}: {text[:120]!r} has catalog English {hits[0]!r}")
+        elif field in CHROME_FIELDS and TWO_ENGLISH_WORDS.search(KEEP_LATIN.sub("", text)):
+            leaks.append(f"{field}: {text[:120]!r}")
+        elif field not in CHROME_FIELDS and ENGLISH_PHRASE.search(KEEP_LATIN.sub("", text)):
+            leaks.append(f"{field}: {text[:120]!r} has an English phrase "
+                         f"{ENGLISH_PHRASE.search(KEEP_LATIN.sub('', text)).group(0)!r}")
+    return leaks
+
+
+def open_in_russian(page: str, tmp_db: str | None = None, max_new_tokens: int = 8) -> AppTest:
+    """A new visitor whose browser says ru-RU, on `page` (a script path such as app_pages/1_Chat.py)."""
+    from tests.app.conftest import HOME, TIMEOUT
+
+    at = AppTest.from_file(HOME, default_timeout=TIMEOUT)
+    at.context["locale"] = "ru-RU"
+    at.run()
+    at.switch_page(page).run()
+    at.slider(key="ctl_max_new_tokens").set_value(max_new_tokens).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def each_tab(at: AppTest, key: str) -> Iterator[str]:
+    """Open every tab of the lazy `st.tabs(..., key=key)` in turn (only the open one draws); yields its label."""
+    for label in [tab.label for tab in at.tabs]:
+        at.session_state[key] = label
+        at.run()
+        assert not at.exception, at.exception
+        yield label
+
+
+def assert_russian(at: AppTest, allowed: Iterable[str] = (), where: str = "") -> None:
+    leaks = english_leaks(at, allowed)
+    assert not leaks, f"English on {where or 'the page'}:\n" + "\n".join(leaks)
