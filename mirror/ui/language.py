@@ -45,3 +45,4 @@ def language_switch(language: Language) -> None:
     st.session_state[_SWITCH] = language
     st.sidebar.segmented_control(t("common.language.label"), LANGUAGES, key=_SWITCH, format_func=NATIVE_NAMES.__getitem__,
                                  on_change=_switched, help=t("common.language.help"), required=True)
+

@@ -15,7 +15,9 @@ from mirror.ui.loader import API_KEY, get_model
 from mirror.ui import state
 from mirror.ui.identity import keep_identity
 from mirror.ui.language import apply_language, language_switch
+from mirror.ui.links import apply_link, link_controls, link_notices, projector_view
 from mirror.ui.pages import AppPage
+from mirror.ui.style import page_head
 
 
 def apply_secrets() -> None:
@@ -44,12 +46,18 @@ def frame(page: AppPage) -> Frame:
     The model is None when it could not be loaded (the frame says why and offers the bundled one).
     The page then reads both with `current_frame()`.
     """
-    language = apply_language()  # first: every text below is drawn in the visitor's language
-    st.set_page_config(page_title=page.tab_title, page_icon=page.icon, layout="wide")
     apply_secrets()
+    apply_link(page)  # a lesson link in the URL sets the language, the sidebar and the page's widgets first
+    language = apply_language()  # then every text below is drawn in the visitor's language
+    st.set_page_config(page_title=page.tab_title, page_icon=page.icon, layout="wide",
+                       initial_sidebar_state="collapsed" if st.session_state.get(state.PROJECTOR_VIEW) else "auto")
     keep_identity()
+    page_head(language)
     language_switch(language)
+    link_controls(page)
+    projector_view()
     st.title(f"{page.icon} {page.title}")
+    link_notices()
     lm = get_model()
     # A remote server may not honour every parameter: those sliders are disabled and say why.
     params = sidebar(unsupported=lm.unsupported if isinstance(lm, RemoteModel) else ())

@@ -29,6 +29,10 @@ PROJECTOR_PROMPT = "projector_prompt"
 PROJECTOR_NOTICE = "projector_notice"
 PERSON = "mirror_person"  # this visitor's person id (mirror.ui.identity), the owner of what they save
 FRAME = "mirror_frame"  # this run's model and parameters, set by the entrypoint for the page it runs
+PROJECTOR_VIEW = "mirror_projector_view"  # True: larger type and no sidebar (mirror.ui.links)
+LINK_APPLIED = "mirror_link_applied"  # the lesson links this session applied (each applied once)
+LINK_PROBLEMS = "mirror_link_problems"  # what that link could not restore, shown once
+LINK_NOTICE_MODEL = "mirror_link_model"  # a model the link asked for that the deployment does not offer
 LANGUAGE = "mirror_language"  # the language this visitor chose with the sidebar switch (mirror.ui.language)
 
 # --- home ---------------------------------------------------------------------------------------------

@@ -1,0 +1,55 @@
+"""Lesson links: a view survives the round trip through a URL, and a damaged link is read as far as it holds."""
+
+from urllib.parse import parse_qsl
+
+import pytest
+
+from mirror.engine.sampling import SamplingParams
+from mirror.services.lesson_links import LessonView, read_view, view_of
+
+
+def _round_trip(view: LessonView, fields=()) -> LessonView:
+    return read_view(dict(parse_qsl(view.query_string())), fields)
+
+
+def test_a_view_survives_the_url():
+    params = SamplingParams(temperature=0.9, top_k=7, top_p=0.8, repetition_penalty=1.35, no_repeat_ngram_size=3,
+                            max_new_tokens=40, seed=1234)
+    view = view_of(params, "ru", "SmolLM2-135M-Instruct", {"prompt": "Жил-был кот & «пёс»?\n#2", "pos": 5},
+                   projector=True)
+    back = _round_trip(view, ("prompt", "pos"))
+    assert back == view
+    assert SamplingParams(**back.params, seed=back.seed) == params
+
+
+def test_an_unfixed_seed_is_left_out():
+    view = view_of(SamplingParams(), "en", "gpt2", {})
+    assert "seed" not in view.query() and view.seed is None
+
+
+@pytest.mark.parametrize(("query", "problem"), [
+    ({"temperature": "9"}, "temperature"),
+    ({"temperature": "nan"}, "temperature"),
+    ({"top_k": "1.5"}, "top_k"),
+    ({"top_p": "0"}, "top_p"),
+    ({"max_new_tokens": "100000"}, "max_new_tokens"),
+    ({"seed": "-1"}, "seed"),
+    ({"seed": "abc"}, "seed"),
+    ({"lang": "fr"}, "lang"),
+    ({"model": "x" * 500}, "model"),
+    ({"model": "gpt2\n"}, "model"),
+    ({"prompt": "x" * 5000}, "prompt"),
+])
+def test_a_bad_value_is_dropped_with_its_name_and_the_rest_holds(query, problem):
+    view = read_view({**query, "top_k": query.get("top_k", "9"), "lang": query.get("lang", "ru")}, ("prompt",))
+    assert view.problems == (problem,)
+    if problem != "top_k":
+        assert view.params["top_k"] == 9
+    if problem != "lang":
+        assert view.lang == "ru"
+
+
+def test_unknown_keys_are_ignored_and_page_fields_must_not_clash():
+    assert read_view({"evil": "1", "prompt": "hi"}) == LessonView()
+    with pytest.raises(ValueError):
+        view_of(SamplingParams(), "en", "m", {"seed": "1"})
