@@ -98,4 +98,27 @@ MESSAGES: dict[str, Text] = {
         "следующие запуски занимают несколько секунд)"),
     "loader.failed": Text("The model could not be loaded. {error}", "Не удалось загрузить модель. {error}"),
     "loader.use_bundled": Text("Use the bundled {name} instead", "Взять встроенную модель {name}"),
+    # lesson links and the projector view
+    "link.button": Text("🔗 Link to this", "🔗 Ссылка на это"),
+    "link.button_help": Text(
+        "A link that reopens this page as it is now: the text, the settings, the seed, the chosen token, the "
+        "language and the model. Fix the seed first to get the same text again.",
+        "Ссылка, которая откроет эту страницу такой, как сейчас: текст, настройки, зерно, выбранный токен, язык и "
+        "модель. Чтобы получить тот же текст снова, сначала зафиксируйте зерно."),
+    "link.ready": Text("Copy this link (it is also in the address bar now):",
+                       "Скопируйте эту ссылку (она теперь и в адресной строке):"),
+    "link.no_seed": Text("The seed is not fixed, so the link reopens the view but the model may write another text.",
+                         "Зерно не зафиксировано: ссылка откроет тот же вид, но модель может написать другой текст."),
+    "link.opened": Text("Opened from a lesson link.", "Открыто по ссылке урока."),
+    "link.dropped": Text("Some values in the link were not valid and were left out: {names}.",
+                         "Некоторые значения в ссылке неверны и пропущены: {names}."),
+    "link.model_refused": Text("The link asks for the model {model}, which this deployment does not offer; "
+                               "{used} is used instead.",
+                               "Ссылка просит модель {model}, которой нет в этой установке; вместо неё используется "
+                               "{used}."),
+    "projector.toggle": Text("📽️ Projector view", "📽️ Вид для проектора"),
+    "projector.help": Text("Larger type and no sidebar, for a screen the whole class reads. A lesson link keeps it.",
+                           "Крупный шрифт и без боковой панели — для экрана, который читает весь класс. "
+                           "Ссылка урока сохраняет этот вид."),
+    "projector.leave": Text("Leave the projector view", "Выйти из вида для проектора"),
 }
