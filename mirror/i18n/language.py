@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Literal, get_args
@@ -13,11 +13,24 @@ DEFAULT_LANGUAGE: Language = "en"
 # Each language named in itself, as the switch shows it.
 NATIVE_NAMES: dict[Language, str] = {"en": "English", "ru": "Русский"}
 
-_current: ContextVar[Language] = ContextVar("mirror_language", default=DEFAULT_LANGUAGE)
+_current: ContextVar[Language | None] = ContextVar("mirror_language", default=None)
+# Where the language comes from when no block set one: the UI registers the visitor's language here,
+# so a Streamlit callback or a fragment's own rerun (which run before or without the page's frame)
+# speak the visitor's language too.
+_source: Callable[[], Language | None] | None = None
+
+
+def set_language_source(source: Callable[[], Language | None] | None) -> None:
+    global _source
+    _source = source
 
 
 def current_language() -> Language:
-    return _current.get()
+    """The language set for this context (`using_language`), else the registered source's, else English."""
+    language = _current.get()
+    if language is None and _source is not None:
+        language = _source()
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def set_language(language: Language) -> None:

@@ -26,6 +26,8 @@ from typing import Any
 
 import torch
 
+from mirror.i18n import Language, fmt_number, t, tn
+
 LAYOUTS = ("auto", "stock", "gemm")
 ROW_COUNTS = (1, 4, 16, 32)  # one request, a few, half a class, a full batch: what a decode step multiplies
 MAX_ROWS = 256  # with the layout forced, prefill of a long prompt still keeps the stock call
@@ -96,12 +98,41 @@ class LayoutChoice:
 
     layout: str  # "stock" (no layer touched) or "gemm" (for the row counts in gemm_rows)
     gemm_rows: tuple[int, ...]  # measured row counts where gemm is used (and the counts they stand for)
-    reason: str  # what was chosen and why, with the figures
+    reason: str  # what was chosen and why, with the figures (in English: `describe` says it in any language)
     step_ms: dict[int, tuple[float, float]] = field(default_factory=dict)  # rows -> (stock, gemm) per step
     seconds: float = 0.0  # how long the measurement took
+    why: str = "auto"  # "auto" (timed), "setting" (MIRROR_LINEAR_LAYOUT) or "no_layers"
 
-    def summary(self) -> str:
-        return f"linear layers: {self.reason}"
+    def summary(self, language: Language | None = "en") -> str:
+        """The choice in one line, as the model card and `mirror info` show it (English unless asked)."""
+        return t("home.speed.layout", language, reason=self.describe(language))
+
+    def describe(self, language: Language | None = "en") -> str:
+        """`reason` in `language`."""
+        if self.why == "no_layers":
+            return t("home.speed.no_layers", language)
+        if self.why == "setting":
+            return t(f"home.speed.forced_{self.layout}", language)
+        figures = ", ".join(t("home.speed.figure", language, rows=tn("home.speed.rows", rows, language),
+                              stock=_ms(s, language), gemm=_ms(g, language)) for rows, (s, g) in self.step_ms.items())
+        measured = t("home.speed.measured", language, figures=figures, seconds=_ms(self.seconds, language))
+        if self.layout == "stock":
+            return t("home.speed.auto_stock", language, measured=measured)
+        if self.gemm_rows == ROW_COUNTS:
+            return t("home.speed.auto_gemm_all", language, measured=measured)
+        counts = ", ".join(_bucket_words(rows) for rows in self.gemm_rows)
+        return t("home.speed.auto_gemm_some", language, counts=counts, measured=measured)
+
+
+def _ms(value: float, language: Language | None) -> str:
+    return fmt_number(value, 1, language, group=False)
+
+
+def _choice(layout: str, gemm_rows: tuple[int, ...], step_ms: dict[int, tuple[float, float]] | None = None,
+            seconds: float = 0.0, why: str = "auto") -> LayoutChoice:
+    choice = LayoutChoice(layout, gemm_rows, "", step_ms or {}, seconds, why)
+    choice.reason = choice.describe("en")
+    return choice
 
 
 Timer = Callable[[list[torch.Tensor], int], tuple[float, float]]
@@ -115,12 +146,12 @@ def choose_layout(model: Any, setting: str = "auto", timer: Timer = time_layouts
         raise ValueError(f"MIRROR_LINEAR_LAYOUT must be one of {', '.join(LAYOUTS)}, got {setting!r}")
     layers = _cpu_float32_linears(model)
     if not layers:
-        return LayoutChoice("stock", (), "stock (no float32 CPU linear layers)")
+        return _choice("stock", (), why="no_layers")
     if setting == "stock":
-        return LayoutChoice("stock", (), "stock x @ Wᵀ (MIRROR_LINEAR_LAYOUT=stock)")
+        return _choice("stock", (), why="setting")
     if setting == "gemm":
         use_gemm_layout(model)
-        return LayoutChoice("gemm", ROW_COUNTS, "(W @ xᵀ)ᵀ for every row count (MIRROR_LINEAR_LAYOUT=gemm)")
+        return _choice("gemm", ROW_COUNTS, why="setting")
 
     # One measurement per process and set of weight shapes: a second load of the same model (the app's
     # cache, a test's own copy) must make the same choice, so both compute exactly the same numbers.
@@ -132,18 +163,10 @@ def choose_layout(model: Any, setting: str = "auto", timer: Timer = time_layouts
         _MEASURED[key] = (figures_ms, time.perf_counter() - started)
     step_ms, seconds = _MEASURED[key]
     faster = tuple(rows for rows, (s, g) in step_ms.items() if g < CLEAR_WIN * s)
-    figures = ", ".join(f"{rows} row{'s' if rows > 1 else ''}: {s:.1f} vs {g:.1f} ms"
-                        for rows, (s, g) in step_ms.items())
-    measured = f"(stock x @ Wᵀ vs (W @ xᵀ)ᵀ, the linear layers of one decode step: {figures}; timed in {seconds:.1f} s)"
     if not faster:
-        return LayoutChoice("stock", (), f"auto kept the stock x @ Wᵀ: (W @ xᵀ)ᵀ is not clearly faster here at any row count {measured}",
-                            step_ms, seconds)
+        return _choice("stock", (), step_ms, seconds)
     use_gemm_layout(model, _rows_rule(frozenset(faster)))
-    if faster == ROW_COUNTS:
-        counts = "every row count of a decode step"
-    else:
-        counts = ", ".join(_bucket_words(rows) for rows in faster) + " rows, stock for the rest"
-    return LayoutChoice("gemm", faster, f"auto chose (W @ xᵀ)ᵀ for {counts} {measured}", step_ms, seconds)
+    return _choice("gemm", faster, step_ms, seconds)
 
 
 def _bucket_words(rows: int) -> str:

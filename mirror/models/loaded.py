@@ -9,9 +9,9 @@ Streamlit runs each page script on its own thread, so without an owner thread bo
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 import torch
@@ -39,9 +39,15 @@ class ModelInfo:
     note: str = ""
     runtime: str = "torch"
     speed_choices: str = ""  # CPU-specific choices made by measurement at load time, and why
+    # The same in every language the app speaks, for the model card (language -> text; not in `to_dict`).
+    speed_choices_shown: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def speed_choices_in(self, language: str) -> str:
+        """`speed_choices` in `language` (in English where it was not written in that language)."""
+        return self.speed_choices_shown.get(language, self.speed_choices)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {name: value for name, value in asdict(self).items() if name != "speed_choices_shown"}
 
 
 class LoadedModel:

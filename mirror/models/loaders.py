@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,29 +18,25 @@ from typing import Any, Literal
 import torch
 
 from mirror.config import BUNDLED_GGUF, Settings
+from mirror.i18n import LANGUAGES, t
 from mirror.models.canary import check_runtime
 from mirror.models.fastlinear import choose_layout
+from mirror.models.gemma import load_gemma
 from mirror.models.gguf_f16 import f16_gguf
 from mirror.models.llamacpp import LLAMACPP_RUNTIMES, RUNTIMES, LlamaCppCausalLM
 from mirror.models.loaded import LoadedModel, ModelInfo, context_length, parameter_count
 from mirror.models.resolve import ModelLoadError, ModelSpec, bundled_folder, choose_device, choose_dtype, resolve_model
-from mirror.models.weight_cache import bundled_cache_dir, cache_is_valid, write_weight_cache
+from mirror.models.weight_cache import bundled_cache_dir, cache_is_valid, read_weight_cache, write_weight_cache
 
 
 def _load_bundled(cache_root: Path | None) -> tuple[Any, Any, bool]:
     from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast
 
     if cache_root is not None:
-        folder = bundled_cache_dir(cache_root)
-        if cache_is_valid(folder):
-            try:
-                # The cache holds a tokenizer.json: the fast class directly, skipping AutoTokenizer's slow lookup.
-                tokenizer = PreTrainedTokenizerFast.from_pretrained(folder)
-                model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
-                return model, tokenizer, True
-            except (OSError, ValueError, RuntimeError):
-                pass  # unreadable despite the checksums: rebuild below
-        shutil.rmtree(folder, ignore_errors=True)
+        # The cache holds a tokenizer.json: the fast class directly, skipping AutoTokenizer's slow lookup.
+        cached = read_weight_cache(bundled_cache_dir(cache_root), PreTrainedTokenizerFast)
+        if cached is not None:
+            return cached[0], cached[1], True
     source = bundled_folder()
     tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=BUNDLED_GGUF)
     model = AutoModelForCausalLM.from_pretrained(source, gguf_file=BUNDLED_GGUF, dtype=torch.float32)
@@ -87,25 +82,27 @@ def _load_llamacpp(spec: ModelSpec, cache_root: Path | None, f16: bool = False) 
 
 
 def _load_on_this_thread(spec: ModelSpec, device: str, dtype: torch.dtype, cache_root: Path | None,
-                         runtime: str = "torch", linear_layout: str = "auto") -> tuple[Any, Any, bool, str]:
-    """(model, tokenizer, from cache, speed choices made) on the thread that will run the model."""
+                         runtime: str = "torch", linear_layout: str = "auto") -> tuple[Any, Any, bool, dict[str, str]]:
+    """(model, tokenizer, from cache, speed choices made, in every language) on the thread that will run the model."""
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the UI shows its own progress; the bars only clutter logs and the CLI
     if runtime in ("llamacpp", "llamacpp-f16"):
         model, tokenizer, from_cache = _load_llamacpp(spec, cache_root, f16=runtime == "llamacpp-f16")
-        return model, tokenizer, from_cache, f"llama.cpp CPU features: {model.cpu_features}"
-    if spec.kind == "bundled":
-        model, tokenizer, from_cache = _load_bundled(cache_root)
+        return model, tokenizer, from_cache, {language: t("home.speed.llamacpp", language, features=model.cpu_features)
+                                              for language in LANGUAGES}
+    if spec.kind in ("bundled", "package"):  # package: the optional Gemma (mirror/models/gemma.py)
+        model, tokenizer, from_cache = (_load_bundled if spec.kind == "bundled" else load_gemma)(cache_root)
         model = model.to(dtype)
     else:
         model, tokenizer = _load_pretrained(spec, dtype)
         from_cache = False
     model = model.to(device).eval()
-    choices = ""
+    choices: dict[str, str] = {}
     if device == "cpu":
         # Timed here, on the owner thread, on this CPU: which BLAS call is faster differs between CPUs.
-        choices = choose_layout(model, linear_layout).summary()
+        layout = choose_layout(model, linear_layout)
+        choices = {language: layout.summary(language) for language in LANGUAGES}
     return model, tokenizer, from_cache, choices
 
 
@@ -168,6 +165,7 @@ def load_model(name: str | None = None, device: str | None = None, dtype: str | 
         has_chat_template=bool(getattr(tokenizer, "chat_template", None)),
         note=" ".join(filter(None, [spec.note, refused])),
         runtime=runtime,
-        speed_choices=speed_choices,
+        speed_choices=speed_choices.get("en", ""),
+        speed_choices_shown=speed_choices,
     )
     return LoadedModel(model, tokenizer, info, executor, owner, settings.max_batch, settings.prefix_cache_mb)

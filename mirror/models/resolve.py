@@ -10,9 +10,9 @@ from typing import Literal
 
 import torch
 
-from mirror.config import BUNDLED_GGUF, BUNDLED_MODEL, BUNDLED_PACKAGE, Settings
+from mirror.config import BUNDLED_GGUF, BUNDLED_MODEL, BUNDLED_PACKAGE, GEMMA_MODEL, GEMMA_NOTICE, GEMMA_PACKAGE, Settings
 
-SourceKind = Literal["bundled", "hub", "local"]
+SourceKind = Literal["bundled", "hub", "local", "package"]  # package: an optional model package (models/gemma.py)
 
 BUNDLED_ALIASES = {"", "bundled", "default", "smollm2", BUNDLED_MODEL.lower()}
 HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
@@ -56,6 +56,8 @@ def resolve_model(name: str | None) -> ModelSpec:
                 raise
             return ModelSpec("hub", fallback, fallback,
                              note=f"{missing} Using the same model from the Hugging Face Hub instead: {fallback}.")
+    if text.lower() == GEMMA_MODEL:
+        return ModelSpec("package", GEMMA_MODEL, GEMMA_PACKAGE, note=GEMMA_NOTICE)
     path = Path(text).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():

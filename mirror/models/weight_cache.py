@@ -90,6 +90,21 @@ def publish(target: Path, fill: Callable[[Path], None], **manifest: Any) -> None
         raise
 
 
+def read_weight_cache(folder: Path, tokenizer_class: Any = None) -> tuple[Any, Any] | None:
+    """(model in float32, tokenizer) kept in `folder`, or None: then the folder is gone, to be built again."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if cache_is_valid(folder):
+        try:
+            tokenizer = (tokenizer_class or AutoTokenizer).from_pretrained(folder)
+            return AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32), tokenizer
+        except (OSError, ValueError, RuntimeError):
+            pass  # unreadable despite the checksums: rebuilt by the caller
+    shutil.rmtree(folder, ignore_errors=True)
+    return None
+
+
 def write_weight_cache(model: Any, tokenizer: Any, target: Path) -> None:
     """Save the dequantized weights and the tokenizer as a cache folder (nothing when it cannot be written)."""
 

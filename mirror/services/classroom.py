@@ -22,6 +22,7 @@ import torch
 
 from mirror.engine.generation import Generation
 from mirror.engine.sampling import SamplingParams
+from mirror.i18n import fmt_int, t, tn
 from mirror.models import LoadedModel
 from mirror.services import explorer
 from mirror.services.scoring import score_ids
@@ -36,12 +37,20 @@ MAX_NAME_CHARS = 40
 MAX_GUESS_CHARS = 40
 MAX_PROMPT_CHARS = 2000
 MODEL_WORDS = 10  # the model's top tokens shown beside the class's guesses
-EXAMPLE_PROMPTS = ("The capital of France is", "Once upon a time there was a", "My favourite animal is the",
-                   "The opposite of hot is", "Two plus two equals")
+# The example prompts the projector offers: their catalog keys (classroom.example.<key>) and English texts,
+# which stay the options' values; the round starts with the text in the teacher's language.
+EXAMPLE_KEYS = ("capital", "once_upon", "animal", "opposite", "two_plus_two")
+EXAMPLE_PROMPTS = tuple(t(f"classroom.example.{key}", language="en") for key in EXAMPLE_KEYS)
+
+
+def example_prompt(english: str) -> str:
+    """An example prompt (given by its English text) in the current language."""
+    return t(f"classroom.example.{EXAMPLE_KEYS[EXAMPLE_PROMPTS.index(english)]}")
 
 
 class ClassError(ValueError):
-    """Something a student or teacher did that the class refuses; the message says what to do."""
+    """Something a student or teacher did that the class refuses; the message says what to do, in the run's
+    language."""
 
 
 def _stamp(hours_ago: float) -> str:
@@ -58,20 +67,19 @@ def open_class(store: Store, teacher: str) -> str:
         code = "".join(secrets.choice(CODE_LETTERS) for _ in range(CODE_LENGTH))
         if store.classes.add_class(code, teacher):
             return code
-    raise ClassError("Could not find a free class code; try again.")
+    raise ClassError(t("classroom.error.no_free_code"))
 
 
 def check_class(store: Store, code: str | None) -> str:
     """The class's code when it exists and has not expired; ClassError otherwise."""
     wanted = normal_code(code)
     if not wanted:
-        raise ClassError("Type the class code your teacher shows (four letters).")
+        raise ClassError(t("classroom.error.no_code"))
     found = store.classes.get_class(wanted)
     if found is None:
-        raise ClassError(f"No class has the code {wanted}: check it with your teacher.")
+        raise ClassError(t("classroom.error.unknown_code", code=wanted))
     if found.created_at < _stamp(CLASS_HOURS):
-        raise ClassError(f"The class {wanted} has ended (codes last {CLASS_HOURS} hours): ask your teacher for "
-                         "today's code.")
+        raise ClassError(tn("classroom.error.ended", CLASS_HOURS, code=wanted))
     return wanted
 
 
@@ -96,9 +104,9 @@ def join_class(store: Store, code: str | None, person: str, name: str | None) ->
     wanted = check_class(store, code)
     shown = " ".join((name or "").split())
     if not shown:
-        raise ClassError("Type your name, so the class can see who guessed what.")
+        raise ClassError(t("classroom.error.no_name"))
     if len(shown) > MAX_NAME_CHARS:
-        raise ClassError(f"Your name has {len(shown)} characters; at most {MAX_NAME_CHARS}.")
+        raise ClassError(tn("classroom.error.long_name", len(shown), most=fmt_int(MAX_NAME_CHARS)))
     store.classes.join(wanted, person, shown)
     return wanted
 
@@ -106,9 +114,9 @@ def join_class(store: Store, code: str | None, person: str, name: str | None) ->
 def start_round(store: Store, code: str, prompt: str) -> int:
     text = (prompt or "").rstrip("\n")
     if not text.strip():
-        raise ClassError("Type a prompt first: the class guesses the word that comes after it.")
+        raise ClassError(t("classroom.error.no_prompt"))
     if len(text) > MAX_PROMPT_CHARS:
-        raise ClassError(f"The prompt has {len(text):,} characters; at most {MAX_PROMPT_CHARS:,}.")
+        raise ClassError(tn("classroom.error.long_prompt", len(text), most=fmt_int(MAX_PROMPT_CHARS)))
     return store.classes.open_round(check_class(store, code), text)
 
 
@@ -116,20 +124,20 @@ def cast_vote(store: Store, code: str, person: str, guess: str | None) -> None:
     """One guess per student per round; ClassError for an empty, too long, late or second guess."""
     word = " ".join((guess or "").split())
     if not word:
-        raise ClassError("Type the word you expect next.")
+        raise ClassError(t("classroom.error.no_guess"))
     if len(word) > MAX_GUESS_CHARS:
-        raise ClassError(f"Your guess has {len(word)} characters; one word of at most {MAX_GUESS_CHARS}, please.")
+        raise ClassError(tn("classroom.error.long_guess", len(word), most=fmt_int(MAX_GUESS_CHARS)))
     wanted = check_class(store, code)
     if store.classes.member_name(wanted, person) is None:
-        raise ClassError(f"Join the class {wanted} first (your name and its code).")
+        raise ClassError(t("classroom.error.not_member", code=wanted))
     current = store.classes.latest_round(wanted)
     if current is None:
-        raise ClassError("There is no round yet: wait for your teacher to start one.")
+        raise ClassError(t("classroom.error.no_round_student"))
     outcome = store.classes.vote(current.id, person, word)
     if outcome == "again":
-        raise ClassError("You have guessed in this round already: one guess each.")
+        raise ClassError(t("classroom.error.guessed_already"))
     if outcome == "closed":
-        raise ClassError("Too late: this round has been revealed. Wait for the next one.")
+        raise ClassError(t("classroom.error.too_late"))
 
 
 @dataclass(frozen=True)
@@ -231,5 +239,5 @@ def continue_text(store: Store, lm: LoadedModel, code: str, params: SamplingPara
 def _current(store: Store, code: str) -> RoundRow:
     current = store.classes.latest_round(check_class(store, code))
     if current is None:
-        raise ClassError("There is no round yet: type a prompt and start one.")
+        raise ClassError(t("classroom.error.no_round_teacher"))
     return current

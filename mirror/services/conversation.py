@@ -13,11 +13,20 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mirror.engine.request import STOPPED, FinishReason
+from mirror.i18n import LANGUAGES, Language, fmt_int, fmt_number, t, text_of, tn
 from mirror.services.prompts import Message, Role
 
-DEFAULT_SYSTEM_PROMPT = (
-    "You are the Magic Mirror, a friendly and honest assistant. Answer clearly and briefly."
-)
+DEFAULT_SYSTEM_PROMPT = text_of("chat.system_prompt").en  # what the API and the CLI give the model
+
+
+def default_system_prompt(language: Language | None = None) -> str:
+    """The mirror's instructions as a new conversation starts with them, in `language` (default: the current one)."""
+    return t("chat.system_prompt", language=language)
+
+
+def is_default_system_prompt(text: str) -> bool:
+    """Whether `text` is the default instructions in any language (untouched, so it may follow the language)."""
+    return any(text == default_system_prompt(language) for language in LANGUAGES)
 EXPORT_FORMAT = "magic-mirror-conversation"
 EXPORT_VERSION = 1
 
@@ -92,7 +101,7 @@ class Conversation:
         """Replace the last user message and forget everything after it (its reply will be redone)."""
         index = self.last_user_index
         if index is None:
-            raise ValueError("there is no user message to edit")
+            raise ValueError(t("chat.edit.nothing"))
         self.turns[index] = Turn("user", text)
         del self.turns[index + 1:]
 
@@ -119,20 +128,20 @@ class Conversation:
         return json.dumps(self.to_dict(model), ensure_ascii=False, indent=1)
 
     def to_markdown(self, model: str = "") -> str:
-        lines = ["# Magic Mirror conversation", ""]
+        """The conversation as a Markdown document, its headings and figures in the current language."""
+        lines = [t("chat.md.title"), ""]
         if model:
-            lines += [f"Model: `{model}`", ""]
+            lines += [t("chat.md.model", model=model), ""]
         if self.system_prompt.strip():
-            lines += [f"**System:** {self.system_prompt.strip()}", ""]
+            lines += [t("chat.md.system", text=self.system_prompt.strip()), ""]
         for turn in self.turns:
-            speaker = "You" if turn.role == "user" else "Mirror"
-            lines += [f"**{speaker}:** {turn.content}", ""]
+            lines += [t("chat.md.you" if turn.role == "user" else "chat.md.mirror", text=turn.content), ""]
             if turn.reply is not None:
                 r = turn.reply
                 params = ", ".join(f"{k}={v}" for k, v in r.params.items() if k != "seed")
-                mark = " (stopped)" if r.stopped else ""
-                lines += [f"<sub>{r.tokens} tokens, {r.tokens_per_second:.1f} tokens/s, seed {r.seed}, "
-                          f"{params}{mark}</sub>", ""]
+                lines += [t("chat.md.reply", tokens=tn("chat.summary.tokens", r.tokens),
+                            speed=fmt_number(r.tokens_per_second, 1), seed=r.seed, params=params,
+                            stopped=t("chat.md.stopped") if r.stopped else ""), ""]
         return "\n".join(lines)
 
     @classmethod
@@ -140,22 +149,24 @@ class Conversation:
         """Parse an exported conversation; ValueError with a clear message if it is not one."""
         try:
             data = json.loads(text)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"this file is not valid JSON ({error})") from None
+        except json.JSONDecodeError as error:
+            raise ValueError(t("chat.import.not_json", line=error.lineno, column=error.colno)) from None
+        except UnicodeDecodeError:
+            raise ValueError(t("chat.import.not_text")) from None
         if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
-            raise ValueError("this JSON is not a Magic Mirror conversation export")
+            raise ValueError(t("chat.import.not_export"))
         if data.get("version") != EXPORT_VERSION:
-            raise ValueError(f"unsupported conversation export version {data.get('version')!r}")
+            raise ValueError(t("chat.import.version", version=repr(data.get("version"))))
         try:
             turns = []
             for raw in data["turns"]:
                 if raw["role"] not in ("user", "assistant") or not isinstance(raw["content"], str):
-                    raise ValueError(f"a turn has role {raw['role']!r}; only user and assistant are allowed")
+                    raise ValueError(t("chat.import.role", role=repr(raw["role"])))
                 reply = ReplyInfo(**raw["reply"]) if raw.get("reply") else None
                 turns.append(Turn(raw["role"], raw["content"], reply, str(raw.get("id") or uuid.uuid4().hex[:12])))
             return cls(system_prompt=str(data.get("system_prompt", "")), turns=turns)
         except (KeyError, TypeError) as error:
-            raise ValueError(f"the conversation export is incomplete or damaged ({error})") from None
+            raise ValueError(t("chat.import.damaged", error=error)) from None
 
 
 class EmptyMessage(ValueError):
@@ -165,8 +176,7 @@ class EmptyMessage(ValueError):
 def check_user_message(text: str | None, limit: int) -> str:
     """The message to send, or EmptyMessage / ValueError (too long) with a message for the user."""
     if text is None or not text.strip():
-        raise EmptyMessage("Type a message first: an empty message has nothing to reflect.")
+        raise EmptyMessage(t("chat.message.empty"))
     if len(text) > limit:
-        raise ValueError(f"Your message has {len(text):,} characters; the limit is {limit:,}. "
-                         "Shorten it and send it again (it is kept below so nothing is lost).")
+        raise ValueError(tn("chat.message.too_long", len(text), limit=fmt_int(limit)))
     return text

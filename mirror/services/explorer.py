@@ -20,6 +20,7 @@ from mirror.engine import forward
 from mirror.engine.generation import Generation
 from mirror.engine.request import FinishReason
 from mirror.engine.sampling import STAGES, SamplerStages, SamplingParams, choose_token, entropy_bits, run_pipeline
+from mirror.i18n import t
 from mirror.models import LoadedModel
 from mirror.services.prompts import TextPrompt
 from mirror.services.scoring import score_ids
@@ -28,14 +29,11 @@ from mirror.text import visible_whitespace
 TOP_N_RANGE = (20, 50)
 TEMPERATURES: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(1, 21))  # 0.1 .. 2.0
 REPEAT_N = 4  # seq-rep-4 (Welleck et al., 2019): the share of 4-grams that already occurred
-STAGE_TITLES = {
-    "raw": "Raw model",
-    "repetition_penalty": "After repetition penalty",
-    "no_repeat_ngram": "After no-repeat n-gram",
-    "temperature": "After temperature",
-    "top_k": "After top-k",
-    "top_p": "After top-p (final)",
-}
+
+
+def stage_title(stage: str) -> str:
+    """A sampler stage's title as the charts show it, in the current language ("After top-k")."""
+    return t(f"explorer.stage.{stage}")
 
 
 # --- the prompt and its one forward pass -------------------------------------------------------------
@@ -44,7 +42,7 @@ STAGE_TITLES = {
 def next_token_logits(lm: LoadedModel, ids: Sequence[int]) -> torch.Tensor:
     """The raw next-token logits (V,) float32 on the CPU after `ids`: one forward pass on the owner thread."""
     if len(ids) == 0:
-        raise ValueError("the prompt is empty")
+        raise ValueError(t("explorer.error.empty_prompt"))
 
     def one_pass() -> torch.Tensor:
         with torch.inference_mode():
@@ -112,7 +110,7 @@ def stage_table(stages: SamplerStages, token_ids: Sequence[int], token_texts: Se
                   for r, w in zip(removed.tolist(), was_removed.tolist())]
         rows.append(pd.DataFrame({
             "stage": stage,
-            "stage_title": STAGE_TITLES[stage],
+            "stage_title": stage_title(stage),
             "rank": range(1, len(index) + 1),
             "token_id": index.tolist(),
             "token": [visible_whitespace(t) for t in token_texts],
@@ -184,11 +182,11 @@ def temperature_curve(ids: Sequence[int], raw: torch.Tensor, params: SamplingPar
     'full' is the temperature stage (the whole distribution); 'final' is after top-k and top-p.
     """
     rows = []
-    for t in temperatures:
-        stages = pipeline(ids, raw, params.replace(temperature=float(t)), protected)
+    for temperature in temperatures:
+        stages = pipeline(ids, raw, params.replace(temperature=float(temperature)), protected)
         full = stages.stage_probs("temperature")[0]
         final = stages.probs[0]
-        rows.append({"temperature": float(t), "entropy_full": float(entropy_bits(full)),
+        rows.append({"temperature": float(temperature), "entropy_full": float(entropy_bits(full)),
                      "top1_full": float(full.max()), "entropy_final": float(entropy_bits(final)),
                      "top1_final": float(final.max())})
     return pd.DataFrame(rows)
@@ -262,7 +260,7 @@ def grid_run(lm: LoadedModel, prompt: TextPrompt, settings: Mapping[str, Samplin
              on_progress: Callable[[int, int, str, int], None] | None = None) -> pd.DataFrame:
     """Generate once per (setting, seed) and measure each text; one row per run."""
     if not settings or not seeds:
-        raise ValueError("choose at least one setting and one seed")
+        raise ValueError(t("explorer.error.no_settings"))
     total, rows = len(settings) * len(seeds), []
     # All runs are handed to the scheduler at once, so they are written together in batches.
     runs = [(name, int(seed), Generation(lm, prompt.ids, params.replace(seed=int(seed)),

@@ -13,10 +13,12 @@ from typing import Literal
 
 from mirror.engine.generation import Generation, fit_prompt, prompt_budget
 from mirror.engine.sampling import SamplingParams
+from mirror.i18n import t
 from mirror.models import LoadedModel
 
 Role = Literal["system", "user", "assistant"]
 # Base models (GPT-2) have no chat template: they continue a plain dialogue and stop at the next speaker tag.
+# The tags are part of the prompt the model reads, not UI text: they stay English in every language.
 PLAIN_SPEAKERS = {"system": "", "user": "User", "assistant": "Mirror"}
 
 
@@ -59,6 +61,15 @@ def context_ids(lm: LoadedModel, messages: Sequence[Message]) -> list[int]:
     return lm.encode(build_prompt(lm, messages).text)
 
 
+def leading_ids(lm: LoadedModel) -> list[int]:
+    """The tokens the model's own tokenizer puts before any text (Gemma's `<bos>`; none for GPT-2 or SmolLM2).
+
+    A plain text (no chat template, whose text already holds them) starts with these: a model trained
+    with a start token writes nonsense without it.
+    """
+    return lm.run(lambda: list(lm.tokenizer("").input_ids))
+
+
 @dataclass(frozen=True)
 class TextPrompt:
     """A text to continue, as token ids cut from the left to leave room for the reply."""
@@ -72,12 +83,13 @@ class TextPrompt:
 def prompt_for_text(lm: LoadedModel, text: str, chat: bool, max_new_tokens: int) -> TextPrompt:
     """Token ids for `text` (as one user message when `chat`), cut from the left like `Generation` does."""
     if not text or not text.strip():
-        raise ValueError("the prompt is empty")
+        raise ValueError(t("chat.prompt_empty"))
     stops: tuple[str, ...] = ()
+    templated = False
     if chat:
         built = build_prompt(lm, [Message("user", text)])
-        text, stops = built.text, built.stop_strings
-    ids = lm.encode(text)
+        text, stops, templated = built.text, built.stop_strings, built.uses_chat_template
+    ids = lm.encode(text) if templated else leading_ids(lm) + lm.encode(text)
     kept, dropped = fit_prompt(ids, lm.context_length, max_new_tokens)
     return TextPrompt(tuple(kept), dropped, len(ids), stops)
 
@@ -111,7 +123,8 @@ def prepare_reply_prompt(lm: LoadedModel, messages: Sequence[Message], max_new_t
     budget = prompt_budget(lm.context_length, max_new_tokens)
     kept, dropped = fit_messages(messages, lambda ms: len(lm.encode(build_prompt(lm, ms).text)), budget)
     built = build_prompt(lm, kept)
-    return PreparedPrompt(lm.encode(built.text), built.stop_strings, dropped)
+    lead = [] if built.uses_chat_template else leading_ids(lm)
+    return PreparedPrompt(lead + lm.encode(built.text), built.stop_strings, dropped)
 
 
 

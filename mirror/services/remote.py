@@ -28,6 +28,7 @@ from typing import Any
 from mirror.engine.detokenize import REPLACEMENT_CHAR
 from mirror.engine.request import FinishReason
 from mirror.engine.sampling import SamplingParams
+from mirror.i18n import Language, current_language, fmt_number, t
 from mirror.models import ModelInfo
 from mirror.services.prompts import Message
 from mirror.text import redact_url
@@ -135,7 +136,7 @@ class RemoteBackend:
     def __post_init__(self) -> None:
         self.url = self.url.rstrip("/")
         if not self.url.startswith(("http://", "https://")):
-            raise BackendError(f"The backend URL must start with http:// or https://, got {redact_url(self.url)!r}.")
+            raise BackendError(t("chat.remote.bad_url", url=repr(redact_url(self.url))))
 
     # --- HTTP --------------------------------------------------------------------------------------
 
@@ -157,14 +158,16 @@ class RemoteBackend:
             except (ValueError, OSError):
                 pass
             if error.code in (401, 403):
-                raise BackendError(f"The server at {where} refused the API key (HTTP {error.code}).") from None
-            raise BackendError(f"The server at {where} answered HTTP {error.code}"
-                               + (f": {detail[:200]}" if detail else ".")) from None
+                raise BackendError(t("chat.remote.refused_key", where=where, code=error.code)) from None
+            if detail:
+                raise BackendError(t("chat.remote.http_error_detail", where=where, code=error.code,
+                                     detail=detail[:200])) from None
+            raise BackendError(t("chat.remote.http_error", where=where, code=error.code)) from None
         except (TimeoutError, socket.timeout):
-            raise BackendError(f"The server at {where} did not answer within {self.timeout:.0f} s.") from None
+            raise BackendError(t("chat.remote.timeout", where=where, seconds=fmt_number(self.timeout, 0))) from None
         except (urllib.error.URLError, ConnectionError, OSError) as error:
             reason = getattr(error, "reason", error)
-            raise BackendError(f"Cannot reach the inference server at {where} ({reason}).") from None
+            raise BackendError(t("chat.remote.unreachable", where=where, reason=reason)) from None
 
     def models(self) -> list[dict[str, Any]]:
         with self.request("/models") as response:
@@ -174,12 +177,12 @@ class RemoteBackend:
         """Check the server, pick its model (the first one unless set) and guess its kind."""
         listed = self.models()
         if not listed:
-            raise BackendError(f"The server at {redact_url(self.url)} serves no model.")
+            raise BackendError(t("chat.remote.no_model", where=redact_url(self.url)))
         ids = [m.get("id", "") for m in listed]
         if self.model is None:
             self.model = ids[0]
         elif self.model not in ids:
-            raise BackendError(f"The server does not serve {self.model!r}; it serves {', '.join(ids)}.")
+            raise BackendError(t("chat.remote.unknown_model", model=self.model, served=", ".join(ids)))
         if self.kind is None:
             owner = str(listed[ids.index(self.model)].get("owned_by", "")).lower()
             self.kind = "vllm" if "vllm" in owner else "ollama" if "ollama" in owner else \
@@ -268,14 +271,14 @@ class RemoteGeneration:
                         self._end(FinishReason.LENGTH if reason == "length" else FinishReason.EOS)
                         return
             except (TimeoutError, socket.timeout):
-                message = f"The server stopped answering for {self.backend.timeout:.0f} s in the middle of the reply."
+                message = t("chat.remote.stalled", seconds=fmt_number(self.backend.timeout, 0))
             except (ConnectionError, OSError, ValueError) as error:
-                message = f"The connection to the server broke in the middle of the reply ({type(error).__name__})."
+                message = t("chat.remote.broke", kind=type(error).__name__)
             else:  # [DONE] without a finish reason
                 self._end(FinishReason.EOS)
                 return
             self._end(FinishReason.ERROR, message)
-            raise BackendError(message + " The text so far is kept.")
+            raise BackendError(message + t("chat.remote.text_kept"))
 
     def _steps(self, chunk: dict[str, Any]) -> Iterator[RemoteStep]:
         choice = (chunk.get("choices") or [{}])[0]
@@ -327,6 +330,12 @@ class RemoteModel:
     def unsupported(self) -> list[str]:
         return self.backend.capabilities.unsupported()
 
+    @property
+    def note(self) -> str:
+        """What the model card says about the server, in the current language (`info.note` is English: the
+        connection is shared by every session, whatever language each one speaks)."""
+        return remote_note(self.backend.kind, self.info.location, self.unsupported)
+
     def next_token_alternatives(self, prompt: str) -> list[tuple[str, float]]:
         """The server's top raw alternatives for the token after `prompt` (legacy completions API)."""
         body = {"model": self.backend.model, "prompt": prompt, "max_tokens": 1, "temperature": 0,
@@ -337,6 +346,23 @@ class RemoteModel:
         return sorted(((t, math.exp(lp)) for t, lp in top.items()), key=lambda pair: -pair[1])
 
 
+def _parameter_name(name: str, language: Language) -> str:
+    """A parameter the server lacks, as the sidebar names it in Russian (English: its id, as it always was)."""
+    if language == "en":
+        return name
+    return t("common.sidebar.seed" if name == "seed" else f"common.param.{name}", language=language)
+
+
+def remote_note(kind: str | None, where: str, missing: Sequence[str], language: Language | None = None) -> str:
+    """What a server can show and what it lacks, for the model card (default: in the current language)."""
+    language = language or current_language()
+    note = t("chat.remote.note", language=language, kind=kind, where=where)
+    if missing:
+        note += t("chat.remote.note_missing", language=language,
+                  names=", ".join(_parameter_name(name, language) for name in missing))
+    return note
+
+
 def connect_remote(url: str, api_key: str | None = None, model: str | None = None,
                    timeout: float = DEFAULT_TIMEOUT_S) -> RemoteModel:
     """Connect to the server and describe it like a loaded model (for the model card)."""
@@ -344,11 +370,7 @@ def connect_remote(url: str, api_key: str | None = None, model: str | None = Non
     backend = RemoteBackend(url, api_key=api_key, model=model, timeout=timeout).connect()
     listed = {m.get("id"): m for m in backend.models()}
     context = int(listed.get(backend.model, {}).get("max_model_len") or 0)
-    missing = backend.capabilities.unsupported()
-    note = (f"Replies come from the {backend.kind} server at {redact_url(url)}. It reports the raw probabilities of the "
-            "tokens it writes and their top alternatives, but not the sampler's stages, so the Parameter Explorer "
-            "and the Token Inspector show less than with a local model."
-            + (f" Not supported by this server: {', '.join(missing)}." if missing else ""))
+    note = remote_note(backend.kind, redact_url(url), backend.capabilities.unsupported(), language="en")
     info = ModelInfo(name=backend.model or "?", source="remote", location=redact_url(url), device=f"remote ({backend.kind})",
                      dtype="server-side", parameters=0, context_length=context,
                      load_seconds=time.perf_counter() - started, from_cache=False, has_chat_template=True, note=note)

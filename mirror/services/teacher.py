@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from mirror.i18n import t, tn
 from mirror.services.store import Store
 
 WINDOW_S = 600
@@ -24,7 +25,8 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
 
 class PasscodeRefused(Exception):
-    """A wrong passcode, or too many wrong ones: the message says which, in words for the user."""
+    """A wrong passcode, or too many wrong ones: the message says which, in words for the user (in the run's
+    language)."""
 
 
 def hash_passcode(passcode: str, salt: bytes) -> bytes:
@@ -54,9 +56,9 @@ def check_passcode(store: Store, expected: TeacherPasscode, attempt: str, who: s
     everybody, mine = store.wrong_passcodes_since(since, who)
     if mine >= PER_PERSON or everybody >= IN_ALL:
         minutes = math.ceil(WINDOW_S / 60)
-        raise PasscodeRefused(f"Too many wrong passcodes: wait {minutes} minutes, then try again.")
+        raise PasscodeRefused(tn("classroom.passcode.too_many", minutes))
     if not attempt or not expected.matches(attempt):
         store.note_wrong_passcode(who)
         left = PER_PERSON - mine - 1
-        raise PasscodeRefused("That is not the teacher passcode."
-                              + (f" {left} more {'try' if left == 1 else 'tries'} before a pause." if left < 3 else ""))
+        raise PasscodeRefused(t("classroom.passcode.wrong")
+                              + (tn("classroom.passcode.tries_left", left) if left < 3 else ""))

@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from mirror.config import BUNDLED_MODEL, DEFAULT_PRESET, PARAM_RANGES, PRESETS, Settings
+from mirror.config import BUNDLED_MODEL, DEFAULT_PRESET, GEMMA_MODEL, PARAM_RANGES, PRESETS, Settings
 from mirror.i18n import labeller, t
 from mirror.text import redact_url
 from mirror.engine.sampling import ParameterError, SamplingParams
@@ -115,6 +115,8 @@ def sidebar(unsupported: Sequence[str] = ()) -> SamplingParams:
                 set_model(settings.models[0])
             st.selectbox(t("common.sidebar.model"), settings.models, key=key("model"), on_change=_changed,
                          args=("model",), help=t("common.sidebar.model_list_help"))
+        if GEMMA_MODEL in settings.models or CONTROLS.values()["model"] == GEMMA_MODEL:
+            st.caption(t("common.gemma_notice", model=GEMMA_MODEL))  # the Gemma Terms ask for it where it is offered
         options = [*PRESETS, CUSTOM]
         st.selectbox(t("common.sidebar.preset"), options, key=key("preset"), on_change=_preset_changed,
                      format_func=labeller(preset_key), help=preset_help())

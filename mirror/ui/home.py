@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mirror.config import MAX_MESSAGE_CHARS
+from mirror.i18n import current_language, fmt_number, t, tn
 from mirror.services.conversation import EmptyMessage, check_user_message
 from mirror.services.prompts import Message
 from mirror.models import LoadedModel, ModelInfo
@@ -12,46 +13,54 @@ from mirror.services.remote import RemoteModel
 from mirror.engine.sampling import SamplingParams
 from mirror.text import escape_markdown
 from mirror.ui import state
-from mirror.ui.page import current_frame
+from mirror.ui.frame import current_frame
 from mirror.ui.pages import CHAT, INSIDE, link_to
 from mirror.ui.streaming import start_reply, stream_into, summary_line
 
-SOURCES = {"remote": "an OpenAI-compatible inference server", "bundled": "bundled with the app, runs offline", "hub": "Hugging Face Hub", "local": "local folder"}
+SOURCES = ("remote", "bundled", "hub", "local", "package")  # the kinds of source the model card names in words
+
+
+def _source(kind: str) -> str:
+    return t(f"home.source.{kind}") if kind in SOURCES else kind
 
 
 def model_card(info: ModelInfo) -> None:
     with st.container(border=True):
         st.subheader(f"🪞 {info.name}")
-        st.caption(f"Source: {SOURCES.get(info.source, info.source)} · {info.location}")
+        st.caption(t("home.card.source", source=_source(info.source), location=info.location))
         cols = st.columns(5)
         remote = info.source == "remote"
-        cols[0].metric("Parameters", "on the server" if remote else f"{info.parameters / 1e6:.0f} M",
-                       help=None if remote else f"{info.parameters:,} weights")
-        cols[1].metric("Context", f"{info.context_length:,} tokens" if info.context_length else "not reported")
-        cols[2].metric("Device", info.device)
-        cols[3].metric("Precision", info.dtype)
-        cols[4].metric("Connect time" if remote else "Load time", f"{info.load_seconds:.1f} s",
-                       help=None if remote else "from the weight cache" if info.from_cache else "first load (cache built now)")
+        cols[0].metric(t("home.card.parameters"),
+                       t("home.card.on_server") if remote else t("home.card.millions", value=fmt_number(info.parameters / 1e6, 0)),
+                       help=None if remote else tn("home.card.weights", info.parameters))
+        cols[1].metric(t("home.card.context"),
+                       tn("home.card.tokens", info.context_length) if info.context_length else t("home.card.not_reported"))
+        cols[2].metric(t("home.card.device"), info.device)
+        cols[3].metric(t("home.card.precision"), info.dtype)
+        cols[4].metric(t("home.card.connect_time") if remote else t("home.card.load_time"),
+                       t("home.card.seconds", value=fmt_number(info.load_seconds, 1, group=False)),
+                       help=None if remote else t("home.card.from_cache") if info.from_cache else t("home.card.first_load"))
         if info.note:
             st.info(info.note)
         if info.speed_choices:
-            st.caption(f"Runtime {info.runtime}, chosen on this machine by timing: "
-                       f"{escape_markdown(info.speed_choices)}")
+            st.caption(t("home.card.runtime", runtime=info.runtime,
+                         choices=escape_markdown(info.speed_choices_in(current_language()))))
         if not info.has_chat_template:
-            st.caption("This is a base model without a chat template: questions are asked as a plain dialogue.")
+            st.caption(t("home.card.base_model"))
 
 
-def _show(question: str, answer: str, caption: str) -> None:
+def _show(question: str, answer: str, figures: tuple) -> None:
+    """The last question and answer again; the line under it is written from its figures in today's language."""
     with st.chat_message("user"):
         st.markdown(escape_markdown(question))
     with st.chat_message("assistant", avatar="🪞"):
         st.markdown(escape_markdown(answer))
-        st.caption(caption)
+        st.caption(summary_line(*figures))
 
 
 def ask_the_mirror(lm: LoadedModel | RemoteModel, params: SamplingParams) -> None:
-    st.markdown("#### Ask the mirror")
-    question = st.chat_input("Ask the mirror anything…", submit_mode="stop")
+    st.markdown(t("home.ask.heading"))
+    question = st.chat_input(t("home.ask.placeholder"), submit_mode="stop")
     if question is None:
         if state.HOME_ANSWER in st.session_state:
             _show(*st.session_state[state.HOME_ANSWER])
@@ -63,29 +72,25 @@ def ask_the_mirror(lm: LoadedModel | RemoteModel, params: SamplingParams) -> Non
         return
     except ValueError as error:
         st.error(str(error))
-        st.text_area("Your question", question, height=120)
+        st.text_area(t("home.ask.your_question"), question, height=120)
         return
     with st.chat_message("user"):
         st.markdown(escape_markdown(question))
     with st.chat_message("assistant", avatar="🪞"):
         result = stream_into(st.empty(), start_reply(lm, [Message("user", question)], params).run)
-        caption = summary_line(result.new_tokens, result.tokens_per_second, result.time_to_first_token,
-                               result.seed, result.finish_reason, getattr(result, "queued_seconds", 0.0),
-                               result.dropped_bytes)
-        st.caption(caption)
-    st.session_state[state.HOME_ANSWER] = (question, result.text, caption)
+        figures = (result.new_tokens, result.tokens_per_second, result.time_to_first_token, result.seed,
+                   result.finish_reason, getattr(result, "queued_seconds", 0.0), result.dropped_bytes)
+        st.caption(summary_line(*figures))
+    # The figures, not the line: a language switch rewrites the line in the new language.
+    st.session_state[state.HOME_ANSWER] = (question, result.text, figures)
 
 
 def home_page() -> None:
     """The home page: a welcome, the model card and one question to ask."""
     lm, params = current_frame()
-    st.write(
-        "A small language model you can watch think: chat with it, see how temperature, top-k and top-p "
-        "reshape its choices, inspect why every token came out, and look inside it: what each layer would say "
-        "and where each head looks. Everything runs on this machine."
-    )
-    link_to(CHAT, "Chat with the mirror")
-    link_to(INSIDE, "Look inside the mirror")
+    st.write(t("home.intro"))
+    link_to(CHAT, t("home.link.chat"))
+    link_to(INSIDE, t("home.link.inside"))
     if lm is not None:
         model_card(lm.info)
         ask_the_mirror(lm, params)

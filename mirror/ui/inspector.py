@@ -10,18 +10,21 @@ import streamlit as st
 
 from mirror.services.scoring import TextScore, score_ids, start_token_id
 from mirror.config import MAX_TEXT_CHARS
+from mirror.engine.detokenize import tokenizer_bytes_reader
 from mirror.engine.generation import Generation
 from mirror.services.prompts import context_ids
+from mirror.i18n import LANGUAGES, current_language, fmt_int, fmt_number, fmt_percent, labeller, t, tn
 from mirror.services.inspector import (
     BUCKETS,
-    BUCKET_NAMES,
     Summary,
+    bucket_label,
     coloured_html,
     least_confident,
     legend_html,
     rank_bucket,
     safe_csv,
     token_table,
+    whole_characters,
 )
 from mirror.models import LoadedModel
 from mirror.services.remote import RemoteModel
@@ -33,14 +36,29 @@ from mirror.ui.pages import INSIDE, switch_to
 from mirror.ui.state import InsideSource, InspectorSource
 from mirror.ui.streaming import stream_into
 
-EXAMPLE = ("Mirror, mirror on the wall, who is the fairest of them all? "
-           "The mirror answered: <script>alert('boo')</script> is not a name.")
-ORIGINS = {"chat": "a Chat reply", "explorer": "the Parameter Explorer", "fork": "a fork", "paste": "pasted text"}
+
+def example() -> str:
+    """The text the box starts with, in the current language (markup in it shows the text is escaped)."""
+    return t("inspector.example")
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _score(model_name: str, ids: tuple[int, ...], context: tuple[int, ...], _lm: LoadedModel) -> TextScore:
     return score_ids(_lm, list(ids), context=list(context) or None)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _pieces(model_name: str, ids: tuple[int, ...], _lm: LoadedModel) -> list[str] | None:
+    """What each token of the text shows in the coloured view (whole characters), or None if the tokenizer's
+    bytes cannot be read (then each token shows its own decoding)."""
+    def read() -> list[bytes | None] | None:
+        reader = tokenizer_bytes_reader(_lm.tokenizer)
+        return None if reader is None else [reader(token) for token in _lm.tokenizer.convert_ids_to_tokens(list(ids))]
+
+    chunks = _lm.run(read)
+    if chunks is None or any(chunk is None for chunk in chunks):
+        return None
+    return whole_characters([chunk for chunk in chunks if chunk is not None])
 
 
 def _context_of(lm: LoadedModel, source: InspectorSource) -> list[int]:
@@ -68,56 +86,70 @@ def _take_source(lm: LoadedModel) -> None:
 
 def _inspect_pasted(lm: LoadedModel) -> None:
     text = st.session_state.get(state.INSPECTOR_TEXT, "")
+    # The notice keeps its key and fields, not its text: it is written in the language of the run that shows it.
     if not text.strip():
-        st.session_state[state.INSPECTOR_NOTICE] = ("info", "Paste or type a text first: there is nothing to inspect yet.")
+        st.session_state[state.INSPECTOR_NOTICE] = ("info", "inspector.notice.empty", {})
         st.session_state.pop(state.INSPECTOR_CURRENT, None)
         return
     if len(text) > MAX_TEXT_CHARS:
-        st.session_state[state.INSPECTOR_NOTICE] = ("error", f"The text has {len(text):,} characters; the inspector takes up "
-                                                    f"to {MAX_TEXT_CHARS:,}. Shorten it (it is kept in the box).")
+        st.session_state[state.INSPECTOR_NOTICE] = ("error", "inspector.notice.too_long",
+                                                    {"chars": len(text), "limit": MAX_TEXT_CHARS})
         return
     st.session_state[state.INSPECTOR_CURRENT] = {"text": text, "ids": lm.encode(text), "context": [], "sampler_probs": None,
                                      "origin": "paste"}
+
+
+def _show_notice(notice: tuple[str, str, dict[str, int]]) -> None:
+    kind, key, fields = notice
+    getattr(st, kind)(t(key, **{name: fmt_int(value) for name, value in fields.items()}))
 
 
 def _alternatives_chart(token: Any) -> alt.Chart:
     data = pd.DataFrame([{"token": visible_whitespace(name), "probability": p, "chosen": tid == token.token_id}
                          for tid, name, p in token.alternatives])
     return alt.Chart(data).mark_bar().encode(
-        x=alt.X("probability:Q", title="probability (raw model)"),
+        x=alt.X("probability:Q", title=t("inspector.chart.probability_raw")),
         y=alt.Y("token:N", sort="-x", title=None),
         color=alt.condition("datum.chosen", alt.value("#1e66f5"), alt.value("#9ca0b0")),
-        tooltip=["token", alt.Tooltip("probability:Q", format=".4f")],
+        tooltip=[alt.Tooltip("token:N", title=t("inspector.col.token")),
+                 alt.Tooltip("probability:Q", format=".4f", title=t("inspector.col.probability"))],
     ).properties(height=260)
+
+
+def _bits(value: float) -> str:
+    return t("inspector.bits", value=fmt_number(value, 2))
 
 
 def _token_details(lm: LoadedModel, current: dict[str, Any], score: TextScore, params: SamplingParams) -> None:
     tokens = score.tokens
+    language = current_language()  # format_func runs later, maybe on another thread
     index = st.selectbox(
-        "Choose a token to explain", range(len(tokens)), key=state.INSPECTOR_SELECTED,
-        format_func=lambda i: f"#{tokens[i].index} {visible_whitespace(tokens[i].token)}  (p={tokens[i].prob:.3f})",
+        t("inspector.choose_token"), range(len(tokens)), key=state.INSPECTOR_SELECTED,
+        format_func=lambda i: (f"#{tokens[i].index} {visible_whitespace(tokens[i].token)}  "
+                               f"(p={fmt_number(tokens[i].prob, 3, language)})"),
     )
     token = tokens[index]
     sampler = current.get("sampler_probs")
     cols = st.columns(5 if sampler else 4)
-    cols[0].metric("Probability (model)", f"{token.prob:.4f}", help="softmax of the raw logits at this position")
-    cols[1].metric("Rank", f"{token.rank:,}", help=f"bucket: {rank_bucket(token.rank)}")
-    cols[2].metric("Entropy", f"{token.entropy:.2f} bits", help="how unsure the model was about this position")
-    cols[3].metric("Surprisal", f"{token.surprisal:.2f} bits", help="-log2 of the probability")
+    cols[0].metric(t("inspector.metric.prob_model"), fmt_number(token.prob, 4), help=t("inspector.metric.prob_model.help"))
+    cols[1].metric(t("inspector.metric.rank"), fmt_int(token.rank),
+                   help=t("inspector.metric.rank.help", bucket=bucket_label(rank_bucket(token.rank))))
+    cols[2].metric(t("inspector.metric.entropy"), _bits(token.entropy), help=t("inspector.metric.entropy.help"))
+    cols[3].metric(t("inspector.metric.surprisal"), _bits(token.surprisal), help=t("inspector.metric.surprisal.help"))
     if sampler and token.index < len(sampler) and sampler[token.index] is not None:
-        cols[4].metric("Probability (sampler)", f"{sampler[token.index]:.4f}",
-                       help="under the final distribution the sampler drew from (after penalties, temperature, "
-                            "top-k, top-p)")
+        cols[4].metric(t("inspector.metric.prob_sampler"), fmt_number(sampler[token.index], 4),
+                       help=t("inspector.metric.prob_sampler.help"))
     st.altair_chart(_alternatives_chart(token), width="stretch")
-    st.button("🔬 Look inside at this token", key="insp_inside", on_click=_open_inside, args=(lm, current, token.index),
-              help="What each layer predicted here, where each head looked, and which words mattered")
+    st.button(t("inspector.inside.button"), key="insp_inside", on_click=_open_inside, args=(lm, current, token.index),
+              help=t("inspector.inside.help"))
 
     with st.form("fork_form"):
-        st.markdown("**Fork:** what if the model had picked another token here?")
+        st.markdown(t("inspector.fork.heading"))
         choices = [a for a in token.alternatives if a.token_id != token.token_id]
-        pick = st.selectbox("Alternative", range(len(choices)),
-                            format_func=lambda i: f"{visible_whitespace(choices[i].token)}  (p={choices[i].prob:.3f})")
-        forked = st.form_submit_button("🔀 Continue from here with this token", type="primary")
+        pick = st.selectbox(t("inspector.fork.alternative"), range(len(choices)),
+                            format_func=lambda i: (f"{visible_whitespace(choices[i].token)}  "
+                                                   f"(p={fmt_number(choices[i].prob, 3, language)})"))
+        forked = st.form_submit_button(t("inspector.fork.button"), type="primary")
     if forked and choices:
         _fork(lm, current, token.index, choices[pick].token_id, params)
 
@@ -130,14 +162,14 @@ def _open_inside(lm: LoadedModel, current: dict[str, Any], index: int) -> None:
     ids = prefix + list(current["ids"])
     state.hand_inside(InsideSource(ids=tuple(ids), text_start=len(prefix), position=max(0, len(prefix) + index - 1),
                                    origin=current.get("origin", "paste"),
-                                   label=f"token #{index} of the inspected text"))
+                                   label=t("inspector.inside.label", index=index)))
     st.session_state[state.INSPECTOR_GO_INSIDE] = True
 
 
 def _fork(lm: LoadedModel, current: dict[str, Any], index: int, token_id: int, params: SamplingParams) -> None:
     """Continue the text from position `index` with another token; the result becomes the inspected text."""
     prefix = current["ids"][:index] + [token_id]
-    st.caption("The mirror continues from your choice:")
+    st.caption(t("inspector.fork.continues"))
     probs: list[float] = []
     run = Generation(lm, (current["context"] or []) + prefix, params)
     result = stream_into(st.empty(), run, lambda step: probs.append(step.prob))
@@ -154,57 +186,84 @@ def _fork(lm: LoadedModel, current: dict[str, Any], index: int, token_id: int, p
     st.rerun()
 
 
-def _summary(score: TextScore, label: str = "") -> Summary:
+def _summary(score: TextScore) -> Summary:
     summary = Summary.of(score)
     cols = st.columns(4)
-    cols[0].metric(f"Tokens{label}", f"{summary.tokens:,}")
-    cols[1].metric("Perplexity", f"{summary.perplexity:.2f}", help="exp of the mean negative log-likelihood")
-    cols[2].metric("Mean surprisal", f"{summary.mean_surprisal:.2f} bits")
-    cols[3].metric("In the top 10", f"{summary.bucket_shares['top 10']:.0%}")
+    cols[0].metric(t("inspector.summary.tokens"), fmt_int(summary.tokens))
+    # Not grouped by thousands: the figure reads as one number in either language.
+    cols[1].metric(t("inspector.summary.perplexity"), fmt_number(summary.perplexity, 2, group=False),
+                   help=t("inspector.summary.perplexity.help"))
+    cols[2].metric(t("inspector.summary.mean_surprisal"), _bits(summary.mean_surprisal))
+    cols[3].metric(t("inspector.summary.top10"), fmt_percent(summary.bucket_shares["top 10"], 0))
     return summary
 
 
+def _bucket_scale() -> alt.Scale:
+    return alt.Scale(domain=[bucket_label(b.name) for b in BUCKETS], range=[b.colour for b in BUCKETS])
+
+
 def _bucket_chart(shares: dict[str, dict[str, float]]) -> alt.Chart:
-    rows = [{"text": name, "bucket": bucket, "share": share} for name, s in shares.items() for bucket, share in s.items()]
-    colours = alt.Scale(domain=list(BUCKET_NAMES), range=[c for _, _, c in BUCKETS])
+    rows = [{"text": name, "bucket": bucket_label(bucket), "share": share}
+            for name, s in shares.items() for bucket, share in s.items()]
     return alt.Chart(pd.DataFrame(rows)).mark_bar(stroke="#4c4f69", strokeWidth=0.5).encode(
-        x=alt.X("bucket:N", sort=list(BUCKET_NAMES), title="rank bucket"),
+        x=alt.X("bucket:N", sort=[bucket_label(b.name) for b in BUCKETS], title=t("inspector.chart.rank_bucket")),
         xOffset="text:N",
-        y=alt.Y("share:Q", axis=alt.Axis(format="%"), title="share of tokens"),
-        color=alt.Color("bucket:N", scale=colours, legend=None),
+        y=alt.Y("share:Q", axis=alt.Axis(format="%"), title=t("inspector.chart.share")),
+        color=alt.Color("bucket:N", scale=_bucket_scale(), legend=None),
         opacity=alt.Opacity("text:N", legend=alt.Legend(title=None, orient="top")),
-        tooltip=["text", "bucket", alt.Tooltip("share:Q", format=".1%")],
+        tooltip=[alt.Tooltip("text:N", title=t("inspector.chart.text")),
+                 alt.Tooltip("bucket:N", title=t("inspector.col.bucket")),
+                 alt.Tooltip("share:Q", format=".1%", title=t("inspector.chart.share_tip"))],
     ).properties(height=240)
 
 
 def _surprisal_chart(table: pd.DataFrame) -> alt.Chart:
-    data = table.assign(shown=table["token"].map(visible_whitespace))
+    data = table.assign(shown=table["token"].map(visible_whitespace), bucket=table["bucket"].map(bucket_label))
     return alt.Chart(data).mark_bar().encode(
-        x=alt.X("index:Q", title="token position"),
-        y=alt.Y("surprisal_bits:Q", title="surprisal (bits)"),
-        color=alt.Color("bucket:N", scale=alt.Scale(domain=list(BUCKET_NAMES), range=[c for _, _, c in BUCKETS])),
-        tooltip=["index", "shown", alt.Tooltip("probability:Q", format=".4f"), "rank"],
+        x=alt.X("index:Q", title=t("inspector.chart.position")),
+        y=alt.Y("surprisal_bits:Q", title=t("inspector.chart.surprisal")),
+        color=alt.Color("bucket:N", scale=_bucket_scale(), title=t("inspector.col.bucket")),
+        tooltip=[alt.Tooltip("index:Q", title=t("inspector.col.position")),
+                 alt.Tooltip("shown:N", title=t("inspector.col.token")),
+                 alt.Tooltip("probability:Q", format=".4f", title=t("inspector.col.probability")),
+                 alt.Tooltip("rank:Q", title=t("inspector.col.rank"))],
     ).properties(height=220)
 
 
 def _compare(lm: LoadedModel, score: TextScore) -> None:
-    with st.expander("⚖️ Compare with another text (e.g. a human paragraph and a generated one)"):
-        other = st.text_area("Second text", key="insp_compare_text", height=120)
-        if not st.button("Compare", key="insp_compare"):
+    with st.expander(t("inspector.compare.expander")):
+        other = st.text_area(t("inspector.compare.second"), key="insp_compare_text", height=120)
+        if not st.button(t("inspector.compare.button"), key="insp_compare"):
             return
         if not other.strip():
-            st.info("Type or paste a second text to compare with.")
+            st.info(t("inspector.compare.empty"))
             return
         other_score = _score(lm.info.name, tuple(lm.encode(other)), (), lm)
         left, right = st.columns(2)
         with left:
-            st.markdown("**This text**")
+            st.markdown(t("inspector.compare.this_heading"))
             first = _summary(score)
         with right:
-            st.markdown("**Second text**")
+            st.markdown(t("inspector.compare.second_heading"))
             second = _summary(other_score)
-        st.altair_chart(_bucket_chart({"this text": first.bucket_shares, "second text": second.bucket_shares}),
-                        width="stretch")
+        st.altair_chart(_bucket_chart({t("inspector.compare.this_series"): first.bucket_shares,
+                                       t("inspector.compare.second_series"): second.bucket_shares}), width="stretch")
+
+
+def _shown_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table for people: tokens with their whitespace drawn, buckets in words, column names translated."""
+    shown = frame.copy()
+    if "token" in shown:
+        shown["token"] = shown["token"].map(visible_whitespace)
+    if "bucket" in shown:
+        shown["bucket"] = shown["bucket"].map(bucket_label)
+    return shown.rename(columns={name: t(f"inspector.col.{name}") for name in shown.columns})
+
+
+def _figures_table(table: pd.DataFrame) -> None:
+    """The coloured text's figures as a table: what the colours and underlines say, without them."""
+    st.dataframe(_shown_table(table[["index", "token", "probability", "rank", "bucket", "surprisal_bits"]]),
+                 hide_index=True, width="stretch")
 
 
 def inspector_page(lm: LoadedModel | RemoteModel, params: SamplingParams) -> None:
@@ -214,59 +273,64 @@ def inspector_page(lm: LoadedModel | RemoteModel, params: SamplingParams) -> Non
     _take_source(lm)
     if state.INSPECTOR_TEXT_NEXT in st.session_state:
         st.session_state[state.INSPECTOR_TEXT] = st.session_state.pop(state.INSPECTOR_TEXT_NEXT)
-    st.session_state.setdefault(state.INSPECTOR_TEXT, EXAMPLE)
-    st.text_area("Text to inspect", key=state.INSPECTOR_TEXT, height=130,
-                 help="Paste any text, or open a chat reply here with its 🔍 button.")
-    st.button("🔍 Inspect", type="primary", on_click=_inspect_pasted, args=(lm,))
+    examples = {t("inspector.example", language) for language in LANGUAGES}
+    if state.INSPECTOR_TEXT not in st.session_state or st.session_state[state.INSPECTOR_TEXT] in examples:
+        st.session_state[state.INSPECTOR_TEXT] = example()  # untouched, the example follows a language switch
+    st.text_area(t("inspector.text"), key=state.INSPECTOR_TEXT, height=130, help=t("inspector.text.help"))
+    st.button(t("inspector.inspect"), type="primary", on_click=_inspect_pasted, args=(lm,))
     notice = st.session_state.pop(state.INSPECTOR_NOTICE, None)
     if notice:
-        getattr(st, notice[0])(notice[1])
+        _show_notice(notice)
     current = st.session_state.get(state.INSPECTOR_CURRENT)
     if not current:
-        st.caption("Every token is scored by the model in one forward pass: its probability, its rank among all "
-                   f"{len(lm.tokenizer):,} tokens, the model's uncertainty (entropy) and its surprise.")
+        st.caption(t("inspector.intro", vocabulary=fmt_int(len(lm.tokenizer))))
         return
     if not current["ids"]:
-        st.info("This text has no tokens to score.")
+        st.info(t("inspector.no_tokens"))
         return
     if current.get("origin") in ("chat", "explorer", "fork"):
-        extra = f" · seed {current['seed']}" if current.get("seed") is not None else ""
-        st.caption(f"Inspecting {ORIGINS[current['origin']]} written by {current.get('model') or lm.info.name}{extra}; "
-                   "the sampler's own probabilities are shown beside the model's.")
-    with st.spinner("Scoring every token…"):
+        extra = t("inspector.origin.seed", seed=current["seed"]) if current.get("seed") is not None else ""
+        st.caption(t(f"inspector.origin.{current['origin']}", model=current.get("model") or lm.info.name, seed=extra))
+    with st.spinner(t("inspector.scoring")):
         score = _score(lm.info.name, tuple(current["ids"]), tuple(current["context"]), lm)
     if score.windows > 1:
-        st.info(f"The text is longer than the model's {lm.info.context_length:,}-token context window: it was "
-                f"scored with a sliding window in {score.windows} passes, so every token still sees at least "
-                f"{lm.info.context_length // 2:,} tokens before it.")
+        st.info(t("inspector.windowed", context=tn("inspector.tokens", lm.info.context_length),
+                  passes=tn("inspector.passes", score.windows), half=tn("inspector.tokens", lm.info.context_length // 2)))
     if not score.tokens:
-        st.info("Only one token: the model has no start-of-text token to predict it from, so there is nothing to score.")
+        st.info(t("inspector.one_token"))
         return
     _summary(score)
 
-    mode = st.radio("Colour by", ["rank", "prob"], horizontal=True, key="insp_mode",
-                    format_func=lambda m: "rank bucket (GLTR)" if m == "rank" else "probability")
-    st.html(legend_html(mode))
-    st.html(coloured_html(score.tokens, mode, selected=st.session_state.get(state.INSPECTOR_SELECTED)))
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    mode = left.radio(t("inspector.colour_by"), ["rank", "prob"], horizontal=True, key="insp_mode",
+                      format_func=labeller(lambda m: f"inspector.mode.{m}"), help=t("inspector.colour_by.help"))
+    as_table = right.toggle(t("inspector.table_view"), key="insp_table_view", help=t("inspector.table_view.help"))
+    table = token_table(score, current.get("sampler_probs"))
+    if as_table:
+        _figures_table(table)
+    else:
+        st.html(legend_html(mode))
+        st.html(coloured_html(score.tokens, mode, selected=st.session_state.get(state.INSPECTOR_SELECTED),
+                              pieces=_pieces(lm.info.name, tuple(current["ids"]), lm)))
 
-    st.subheader("Why this token?")
+    st.subheader(t("inspector.why"))
     _token_details(lm, current, score, params)
 
-    st.subheader("Summary")
-    table = token_table(score, current.get("sampler_probs"))
+    st.subheader(t("inspector.summary"))
     left, right = st.columns([1, 2])
     with left:
-        st.altair_chart(_bucket_chart({"this text": Summary.of(score).bucket_shares}), width="stretch")
+        st.altair_chart(_bucket_chart({t("inspector.compare.this_series"): Summary.of(score).bucket_shares}),
+                        width="stretch")
     with right:
         st.altair_chart(_surprisal_chart(table), width="stretch")
-    st.markdown("**Least confident tokens**")
-    st.dataframe(pd.DataFrame([{"position": t.index, "token": visible_whitespace(t.token), "probability": t.prob,
-                                "rank": t.rank, "model expected": visible_whitespace(t.alternatives[0].token)}
-                               for t in least_confident(score)]), hide_index=True, width="stretch")
-    with st.expander("Every token (table)"):
-        st.dataframe(table.assign(token=table["token"].map(visible_whitespace)), hide_index=True,
-                     width="stretch")
-    st.download_button("⬇️ Per-token table (CSV)", safe_csv(table), file_name="magic-mirror-tokens.csv",
+    st.markdown(t("inspector.least_confident"))
+    st.dataframe(_shown_table(pd.DataFrame([
+        {"position": token.index, "token": token.token, "probability": token.prob, "rank": token.rank,
+         "model_expected": visible_whitespace(token.alternatives[0].token)} for token in least_confident(score)])),
+        hide_index=True, width="stretch")
+    with st.expander(t("inspector.every_token")):
+        st.dataframe(_shown_table(table), hide_index=True, width="stretch")
+    st.download_button(t("inspector.download"), safe_csv(table), file_name="magic-mirror-tokens.csv",
                        mime="text/csv")
     _compare(lm, score)
     if st.session_state.pop(state.INSPECTOR_GO_INSIDE, False):

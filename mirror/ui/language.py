@@ -7,9 +7,10 @@ language (`mirror.i18n`) for the run; `language_switch()` draws the switch in th
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mirror.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, language_from_tag, t
-from mirror.i18n.language import NATIVE_NAMES, set_language
+from mirror.i18n.language import NATIVE_NAMES, set_language_source
 from mirror.ui import state
 
 QUERY_KEY = "lang"
@@ -27,9 +28,20 @@ def chosen_language() -> Language:
     return language_from_tag(st.context.locale) or DEFAULT_LANGUAGE
 
 
+def _visitor_language() -> Language | None:
+    """The catalog's language source: this session's language, in any thread that runs its script or callbacks."""
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return None  # not a visitor's thread (the scheduler, the CLI, a test's own thread)
+    return st.session_state.get(state.LANGUAGE_NOW)
+
+
+set_language_source(_visitor_language)
+
+
 def apply_language() -> Language:
+    """Fix this run's language (callbacks of the next run, before it, still speak it)."""
     language = chosen_language()
-    set_language(language)
+    st.session_state[state.LANGUAGE_NOW] = language
     return language
 
 

@@ -1,15 +1,13 @@
 """Lesson links and the projector view, for every page.
 
 "🔗 Link to this" (in the sidebar) writes the page's view into the URL: language, model, parameters,
-seed, projector view and the page's own fields (`PAGE_FIELDS`: which widget each query key restores).
+seed, projector view and the page's own fields (`mirror.ui.link_fields`: what each page carries).
 Opening such a link in a new browser applies it once, before any widget is drawn, so the page opens as
 the teacher saw it; later changes of the visitor are theirs (the same link is not applied twice).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -19,24 +17,11 @@ from mirror.i18n import t
 from mirror.services.lesson_links import SHARED_KEYS, LessonView, read_view, view_of
 from mirror.ui import state
 from mirror.ui.controls import CONTROLS, CUSTOM, current_params, model_name
-from mirror.ui.language import chosen_language
+from mirror.ui.language import apply_language, chosen_language
+from mirror.ui.link_fields import PAGE_FIELDS, LinkField
 from mirror.ui.pages import AppPage
 
 _LINK_URL = "mirror_link_url"  # the link this session made last, shown under the button
-
-
-@dataclass(frozen=True)
-class LinkField:
-    """One query key of a page and the session-state key (a widget's) it restores."""
-
-    query: str
-    state_key: str
-    read: Callable[[str], Any] = str  # query text -> the widget's value (raises ValueError when it cannot)
-    write: Callable[[Any], str] = str  # the widget's value -> query text
-
-
-# Each page's own fields, by page key; the pages' widgets read these session-state keys.
-PAGE_FIELDS: dict[str, tuple[LinkField, ...]] = {}
 
 
 def page_fields(page: AppPage) -> tuple[LinkField, ...]:
@@ -46,9 +31,9 @@ def page_fields(page: AppPage) -> tuple[LinkField, ...]:
 def _view_now(page: AppPage) -> LessonView:
     fields = {}
     for field in page_fields(page):
-        value = st.session_state.get(field.state_key)
+        value = field.read()
         if value is not None:
-            fields[field.query] = field.write(value)
+            fields[field.query] = value
     # A callback: the run's language is not set yet, so it is read from where the run will take it.
     return view_of(current_params(), chosen_language(), model_name(), fields,
                    projector=bool(st.session_state.get(state.PROJECTOR_VIEW)))
@@ -94,10 +79,11 @@ def apply_link(page: AppPage) -> None:
     if apply_shared:
         _apply_shared(view)
     if apply_own:
+        apply_language()  # the link's language first: a tab is restored by its name in that language
         for field in fields:
             if field.query in view.fields:
                 try:
-                    st.session_state[field.state_key] = field.read(view.fields[field.query])
+                    field.apply(view.fields[field.query])
                 except ValueError:
                     problems.append(field.query)
     st.session_state[state.LINK_PROBLEMS] = problems

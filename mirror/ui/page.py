@@ -8,7 +8,6 @@ import streamlit as st
 
 from mirror.i18n import t, tn
 from mirror.models import LoadedModel
-from mirror.engine.sampling import SamplingParams
 from mirror.services.remote import RemoteModel
 from mirror.ui.controls import sidebar
 from mirror.ui.loader import API_KEY, get_model
@@ -16,6 +15,7 @@ from mirror.ui import state
 from mirror.ui.identity import keep_identity
 from mirror.ui.language import apply_language, language_switch
 from mirror.ui.links import apply_link, link_controls, link_notices, projector_view
+from mirror.ui.frame import Frame, current_frame  # noqa: F401  (the pages read it from here)
 from mirror.ui.pages import AppPage
 from mirror.ui.style import page_head
 
@@ -35,9 +35,6 @@ def apply_secrets() -> None:
             continue
         if isinstance(value, (str, int, float, bool)):
             os.environ[key] = str(value)
-
-
-Frame = tuple[LoadedModel | RemoteModel | None, SamplingParams]
 
 
 def frame(page: AppPage) -> Frame:
@@ -65,11 +62,6 @@ def frame(page: AppPage) -> Frame:
         st.sidebar.caption(load_line(lm))
     st.session_state[state.FRAME] = (lm, params)
     return lm, params
-
-
-def current_frame() -> Frame:
-    """The model and parameters the entrypoint's `frame` set up for this run's page."""
-    return st.session_state[state.FRAME]
 
 
 def load_line(lm: LoadedModel) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from mirror.i18n import LANGUAGES, fmt_number, t
 from mirror.services.inspector import legend_html, probability_html
 from mirror.services.remote import BackendError, RemoteModel
 from mirror.text import visible_whitespace
@@ -18,13 +19,11 @@ from mirror.ui.steps import ReplyStep
 
 
 def remote_inspector(lm: RemoteModel) -> None:
-    st.info(f"The model runs on an inference server ({lm.info.location}). It reports the probability of each token "
-            "it writes and its top alternatives, so replies opened from the Chat can be inspected here; scoring "
-            "any pasted text needs the model itself and is not available with a server.")
+    st.info(t("chat.remote.inspector_intro", where=lm.info.location))
     source = state.peek_inspector_source()
     steps = source.steps if source is not None else ()
     if not steps:
-        st.caption("Open a reply with its 🔍 button on the Chat page.")
+        st.caption(t("chat.remote.open_from_chat"))
         return
     tokens = [s.token for s in steps]
     probs = [s.raw_prob for s in steps]
@@ -32,31 +31,34 @@ def remote_inspector(lm: RemoteModel) -> None:
     st.html(probability_html(tokens, probs))
     known = [p for p in probs if p is not None]
     if known:
-        st.metric("Mean probability of the written tokens (raw model)", f"{sum(known) / len(known):.3f}")
-    st.dataframe(pd.DataFrame([_step_row(i, s) for i, s in enumerate(steps)]), hide_index=True, width="stretch")
-    st.caption("Not available from a server: the sampler's own probabilities, the entropy over the whole "
-               "vocabulary, and ranks beyond the alternatives it returns.")
+        st.metric(t("chat.remote.mean_prob"), fmt_number(sum(known) / len(known), 3))
+    st.dataframe(pd.DataFrame([_step_row(i, s) for i, s in enumerate(steps)]), hide_index=True, width="stretch",
+                 column_config=_columns())
+    st.caption(t("chat.remote.not_available"))
+
+
+def _columns() -> dict[str, str]:
+    """The tables' column headers in the current language (the data keeps its column names)."""
+    return {name: t(f"chat.remote.col.{name}") for name in ("position", "token", "raw_prob", "rank", "alternatives")}
 
 
 def _step_row(position: int, step: ReplyStep) -> dict[str, object]:
     return {
-        "position": position, "token": visible_whitespace(step.token), "probability (raw)": step.raw_prob,
+        "position": position, "token": visible_whitespace(step.token), "raw_prob": step.raw_prob,
         "rank": step.rank if step.rank is not None else f"> {len(step.alternatives)}",
-        "alternatives": ", ".join(f"{visible_whitespace(a.token)} {a.raw_prob:.3f}" for a in step.alternatives
+        "alternatives": ", ".join(f"{visible_whitespace(a.token)} {fmt_number(a.raw_prob, 3)}" for a in step.alternatives
                                   if a.raw_prob is not None),
     }
 
 
 def remote_explorer(lm: RemoteModel) -> None:
-    st.info("The Parameter Explorer shows how each sampler stage reshapes the model's full next-token "
-            "distribution. An inference server does not expose that distribution nor its sampler's stages, so "
-            "here you see only what it reports: its top raw alternatives for the next token. Run the mirror "
-            "with a local model for the full explorer.")
-    prompt = st.text_area("Prompt", "The capital of France is", key="remote_explorer_prompt", height=80)
-    if not st.button("Show the server's top alternatives", type="primary"):
+    st.info(t("chat.remote.explorer_intro"))
+    _example_follows_the_language(PROMPT_KEY, "chat.remote.prompt_example")
+    prompt = st.text_area(t("chat.remote.prompt"), key=PROMPT_KEY, height=80)
+    if not st.button(t("chat.remote.show_top"), type="primary"):
         return
     if not prompt.strip():
-        st.info("Type a prompt first.")
+        st.info(t("chat.remote.type_prompt"))
         return
     try:
         top = lm.next_token_alternatives(prompt)
@@ -64,7 +66,16 @@ def remote_explorer(lm: RemoteModel) -> None:
         st.error(str(error))
         return
     if not top:
-        st.warning("The server returned no alternatives (it may not support log-probabilities).")
+        st.warning(t("chat.remote.no_alternatives"))
         return
-    st.dataframe(pd.DataFrame([{"token": visible_whitespace(t), "probability (raw)": p} for t, p in top]),
-                 hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame([{"token": visible_whitespace(token), "raw_prob": p} for token, p in top]),
+                 hide_index=True, width="stretch", column_config=_columns())
+
+
+PROMPT_KEY = "remote_explorer_prompt"
+
+
+def _example_follows_the_language(key: str, example: str) -> None:
+    """Fill a text box with the example text of today's language, unless the visitor wrote their own."""
+    if st.session_state.get(key) in (None, *(t(example, language=language) for language in LANGUAGES)):
+        st.session_state[key] = t(example)

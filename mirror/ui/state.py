@@ -34,6 +34,7 @@ LINK_APPLIED = "mirror_link_applied"  # the lesson links this session applied (e
 LINK_PROBLEMS = "mirror_link_problems"  # what that link could not restore, shown once
 LINK_NOTICE_MODEL = "mirror_link_model"  # a model the link asked for that the deployment does not offer
 LANGUAGE = "mirror_language"  # the language this visitor chose with the sidebar switch (mirror.ui.language)
+LANGUAGE_NOW = "mirror_language_now"  # the language of this visitor's last run: what every text is drawn in
 
 # --- home ---------------------------------------------------------------------------------------------
 HOME_ANSWER = "home_last_answer"  # (question, answer, caption) of the last "Ask the mirror"

@@ -6,6 +6,7 @@ import uuid
 
 import streamlit as st
 
+from mirror.i18n import t
 from mirror.services.store import Store, StoreError, database_url_from_env
 from mirror.ui import state
 
@@ -21,7 +22,7 @@ def get_store(quiet: bool = False) -> Store | None:
         return _open_store(database_url_from_env())
     except StoreError as error:
         if not quiet:
-            st.error(f"Saving is unavailable: {error}")
+            st.error(t("classroom.store.unavailable", error=error))
         return None
 
 

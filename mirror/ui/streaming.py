@@ -11,8 +11,9 @@ import streamlit as st
 
 from mirror.engine.generation import Generation
 from mirror.engine.protocols import ReplyStream
-from mirror.engine.request import STOPPED, FinishReason
+from mirror.engine.request import STOPPED
 from mirror.engine.sampling import SamplingParams
+from mirror.i18n import CATALOG, fmt_number, t, tn
 from mirror.models import LoadedModel
 from mirror.services.prompts import Message, prepare_reply_prompt
 from mirror.services.remote import BackendError, RemoteModel
@@ -20,10 +21,12 @@ from mirror.text import escape_markdown
 
 CURSOR = " ▌"
 REDRAW_SECONDS = 0.1  # a streaming reply is drawn at most this often: 10 redraws a second still read as token by token
-FINISH_WORDS = {FinishReason.EOS: "finished", FinishReason.STOP_STRING: "finished",
-                FinishReason.LENGTH: "reached the token limit", FinishReason.CONTEXT: "filled the context window",
-                FinishReason.CANCELLED: "stopped", FinishReason.INTERRUPTED: "stopped",
-                FinishReason.ERROR: "⚠ server error", FinishReason.RUNNING: "running"}
+
+
+def finish_word(reason: str) -> str:
+    """How a reply ended ("reached the token limit"), in the current language; an unknown reason as it is."""
+    key = f"chat.finish.{reason}"
+    return t(key) if key in CATALOG else str(reason)
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,7 @@ def stream_into(placeholder: Any, run: ReplyStream,
     def show_place(place: int) -> None:
         if not text:
             running = run.replies_running()
-            placeholder.markdown(f"⏳ _Waiting for the model: place {place} in the queue "
-                                 f"({running} {'reply is' if running == 1 else 'replies are'} being written)._")
+            placeholder.markdown(t("chat.queue", place=place, writing=tn("chat.queue.writing", running)))
 
     drawn_at = 0.0
     try:
@@ -75,7 +77,7 @@ def stream_into(placeholder: Any, run: ReplyStream,
         failure = str(error)
     finally:
         run.cancel()  # frees the model for other sessions if Streamlit stopped this script mid-stream
-    placeholder.markdown(escape_markdown(text) if text else "_(the mirror stayed silent)_")
+    placeholder.markdown(escape_markdown(text) if text else t("chat.silent"))
     if failure:
         st.error(failure)
     return run.result()
@@ -86,16 +88,14 @@ QUEUE_NOTE_SECONDS = 0.5  # shorter waits for a place in the batch are not worth
 
 def summary_line(tokens: int, tokens_per_second: float, ttft: float | None, seed: int | None, finish_reason: str,
                  queued_seconds: float = 0.0, dropped_bytes: int = 0) -> str:
-    parts = [f"{tokens} tokens", f"{tokens_per_second:.1f} tokens/s"]
+    parts = [tn("chat.summary.tokens", tokens), t("chat.summary.speed", speed=fmt_number(tokens_per_second, 1))]
     if ttft is not None:
-        parts.append(f"first token after {ttft:.2f} s")
+        parts.append(t("chat.summary.first_token", seconds=fmt_number(ttft, 2)))
         if queued_seconds >= QUEUE_NOTE_SECONDS:
-            parts[-1] += f" ({queued_seconds:.1f} s of it waiting in the queue)"
+            parts[-1] += t("chat.summary.queued", seconds=fmt_number(queued_seconds, 1))
     if seed is not None:
-        parts.append(f"seed {seed}")
-    parts.append(FINISH_WORDS.get(finish_reason, finish_reason))
-    if finish_reason in STOPPED:
-        parts[-1] = "⏹ stopped"
+        parts.append(t("chat.summary.seed", seed=seed))  # a seed is an identifier: never grouped
+    parts.append(t("chat.summary.stopped") if finish_reason in STOPPED else finish_word(finish_reason))
     if dropped_bytes > 0:
-        parts.append(f"{dropped_bytes} {'byte' if dropped_bytes == 1 else 'bytes'} of an unfinished character dropped")
+        parts.append(tn("chat.summary.dropped_bytes", dropped_bytes))
     return " · ".join(parts)

@@ -22,3 +22,12 @@ def press(at: AppTest, label: str) -> AppTest:
     next(b for b in at.button if b.label == label).click().run()
     assert not at.exception, at.exception
     return at
+
+
+def classroom_env(monkeypatch, tmp_path, passcode: str | None) -> None:
+    """A throw-away database, and the teacher passcode set (or, with None, unset)."""
+    monkeypatch.setenv("MIRROR_DATABASE_URL", f"sqlite:///{tmp_path / 'mirror.sqlite3'}")
+    if passcode is None:
+        monkeypatch.delenv("MIRROR_TEACHER_PASSCODE", raising=False)
+    else:
+        monkeypatch.setenv("MIRROR_TEACHER_PASSCODE", passcode)

@@ -23,7 +23,7 @@ from mirror.i18n import CATALOG
 CHROME_FIELDS = {"label", "help", "placeholder", "content", "tooltip", "caption_label"}
 # Names that stay as they are in Russian text: models, products, parameters, code.
 KEEP_LATIN = re.compile(
-    r"Hugging Face|SmolLM2[\w.-]*|Gemma[\w.-]*|llama\.cpp|Streamlit|top-[kp]|Top-[kp]|no-repeat|n-gram|"
+    r"Hugging Face|SmolLM2[\w.-]*|Gemma Terms of Use|Gemma Prohibited Use Policy|Gemma[\w.-]*|llama\.cpp|Streamlit|top-[kp]|Top-[kp]|no-repeat|n-gram|"
     r"MIRROR_\w+|Magic Mirror|logit lens|GPT-2|JSON|CSV|UTF-8|SQLite|PostgreSQL|ctl_\w+|[\w.-]+/[\w./-]+")
 TWO_ENGLISH_WORDS = re.compile(r"\b[A-Za-z]{2,}(?:'[a-z]+)?[ \u00a0]+[A-Za-z]{2,}\b")
 ENGLISH_PHRASE = re.compile(
@@ -31,7 +31,7 @@ ENGLISH_PHRASE = re.compile(
     r"[A-Za-z]{2,}[ \u00a0]+[A-Za-z]{2,}[ \u00a0]+[A-Za-z]{2,}\b", re.IGNORECASE)
 
 
-def _texts(message: Message, field: str = "") -> Iterator[tuple[str, str]]:
+def proto_texts(message: Message, field: str = "") -> Iterator[tuple[str, str]]:
     for descriptor, value in message.ListFields():
         name = descriptor.name
         if descriptor.type == descriptor.TYPE_STRING:
@@ -40,7 +40,7 @@ def _texts(message: Message, field: str = "") -> Iterator[tuple[str, str]]:
         elif descriptor.type == descriptor.TYPE_MESSAGE:
             for item in (value if descriptor.is_repeated else [value]):
                 if isinstance(item, Message):
-                    yield from _texts(item, name)
+                    yield from proto_texts(item, name)
 
 
 def shown_texts(at: AppTest) -> list[tuple[str, str]]:
@@ -50,7 +50,7 @@ def shown_texts(at: AppTest) -> list[tuple[str, str]]:
     def walk(node) -> None:
         proto = getattr(node, "proto", None)
         if isinstance(proto, Message):
-            found.extend(_texts(proto))
+            found.extend(proto_texts(proto))
         for child in getattr(node, "children", {}).values():
             walk(child)
 

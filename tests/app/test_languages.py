@@ -7,7 +7,8 @@ from streamlit.testing.v1 import AppTest
 
 from mirror.ui import state
 from tests.app.conftest import HOME, TIMEOUT
-from tests.app.language_kit import assert_russian, open_in_russian
+from mirror.ui.pages import PAGES
+from tests.app.language_kit import assert_russian, each_tab, open_in_russian
 
 
 def _home(locale: str | None = None, lang: str | None = None) -> AppTest:
@@ -55,3 +56,33 @@ def test_the_sidebar_is_russian(bundled):
     sidebar_labels = [s.label for s in at.sidebar.slider]
     assert sidebar_labels[0] == "Температура"
     assert "Среда" in at.sidebar.caption[-1].value
+
+
+
+@pytest.mark.parametrize("entry", PAGES, ids=[p.key for p in PAGES])
+def test_every_page_of_the_registry_opens_in_russian_with_no_english(bundled, entry, tmp_path, monkeypatch):
+    """Every page as a Russian visitor first sees it, every tab of it opened in turn. The pages' own tests
+    (tests/app/test_russian_*.py) go on to use each page: reply, inspect, rank, play a round."""
+    monkeypatch.setenv("MIRROR_DATABASE_URL", f"sqlite:///{tmp_path / 'mirror.sqlite3'}")
+    at = open_in_russian(entry.script)
+    assert_russian(at, allowed=_model_tokens(at), where=entry.script)
+    tab_key = {"explorer": state.EXPLORER_TAB, "inside": "inside_tab"}.get(entry.key)
+    if tab_key:
+        for label in each_tab(at, tab_key):
+            assert_russian(at, allowed=_model_tokens(at), where=f"{entry.script}, tab {label}")
+
+
+def _model_tokens(at: AppTest) -> list[str]:
+    """What the model wrote or read on the page (tokens in tables, chips and buttons): English is allowed there."""
+    lm = at.session_state[state.FRAME][0]
+    texts = []
+    for button in at.button:
+        if button.key and button.key.startswith("explorer_walk_pick_"):
+            texts.append(button.label)
+    current = at.session_state[state.INSIDE_CURRENT] if state.INSIDE_CURRENT in at.session_state else None
+    if current and current.get("ids"):
+        texts += [lm.decode([i]) for i in current["ids"]]
+    from mirror.ui.inside.tokens import DEFAULT_A
+
+    texts.append(DEFAULT_A[1])  # the "two languages" comparison's English sentence is English on purpose
+    return [t for t in texts if len(t.strip()) > 1]

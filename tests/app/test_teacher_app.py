@@ -2,18 +2,14 @@
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.apptest_kit import open_app_page, press
+from tests.app.apptest_kit import classroom_env, open_app_page, press
 
 TEACHER = "app_pages/4_Teacher.py"
 PASSCODE = "owl-lantern-42"
 
 
 def teacher_page(monkeypatch, tmp_path, passcode: str | None = PASSCODE) -> AppTest:
-    monkeypatch.setenv("MIRROR_DATABASE_URL", f"sqlite:///{tmp_path / 'mirror.sqlite3'}")
-    if passcode is None:
-        monkeypatch.delenv("MIRROR_TEACHER_PASSCODE", raising=False)
-    else:
-        monkeypatch.setenv("MIRROR_TEACHER_PASSCODE", passcode)
+    classroom_env(monkeypatch, tmp_path, passcode)
     return open_app_page(TEACHER)
 
 

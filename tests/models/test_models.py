@@ -119,6 +119,7 @@ def test_missing_bundled_package_falls_back_to_the_hub_model(monkeypatch):
 
 
 def test_operator_model_list_and_free_choice(monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)  # the optional Gemma is not offered
     settings = Settings.from_env({"MIRROR_MODELS": "gpt2, distilgpt2"})
     assert settings.models == ("SmolLM2-135M-Instruct", "gpt2", "distilgpt2") and not settings.allow_any_model
     assert Settings.from_env({"MIRROR_MODEL": "gpt2"}).models == ("gpt2", "SmolLM2-135M-Instruct")

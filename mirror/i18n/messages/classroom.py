@@ -1,6 +1,200 @@
-"""Texts of the classroom area (keys read as `classroom.<key>`)."""
+"""Texts of the classroom area (keys read as `classroom.<key>`): the Class, Projector and Teacher pages,
+the class's game "Guess the next word" and the teacher's passcode."""
 
 from mirror.i18n.text import Text
 
 MESSAGES: dict[str, Text] = {
+    # the Class page (students)
+    "class.joined": Text("Class **{code}** · you are **{name}**. Change your name by joining again.",
+                         "Класс **{code}** · вы — **{name}**. Чтобы сменить имя, присоединитесь ещё раз."),
+    "class.join_again": Text("Join another class or change your name",
+                             "Присоединиться к другому классу или сменить имя"),
+    "class.code": Text("Class code", "Код класса"),
+    "class.code_help": Text("The four letters your teacher shows.", "Четыре буквы, которые показывает учитель."),
+    "class.name": Text("Your name", "Ваше имя"),
+    "class.join": Text("Join", "Присоединиться"),
+    "class.waiting": Text("Waiting for your teacher to start a round…", "Ждём, когда учитель начнёт раунд…"),
+    "class.top_word": Text("The mirror's most likely next word: **{word}** ({probability}).",
+                           "Самое вероятное следующее слово по мнению зеркала: **{word}** ({probability})."),
+    "class.you_guessed": Text("You guessed **{guess}**.", "Вы назвали **{guess}**."),
+    "class.you_guessed_prob": Text("You guessed **{guess}**: the model gives it {probability}.",
+                                   "Вы назвали **{guess}**: модель даёт этому слову {probability}."),
+    "class.wait_next": Text("Wait for the next round…", "Ждите следующего раунда…"),
+    "class.closed": Text("This round was closed without a reveal. Wait for the next one…",
+                         "Этот раунд закрыли, не показав ответ. Ждите следующего…"),
+    "class.your_guess": Text("Your guess: **{guess}**. Wait for the reveal on the projector.",
+                             "Ваша догадка: **{guess}**. Ждите ответа на проекторе."),
+    "class.guess": Text("Your guess: the next word", "Ваша догадка: следующее слово"),
+    "class.send": Text("Send my guess", "Отправить догадку"),
+    # the Projector page (the teacher's big screen)
+    "projector.teachers_only": Text(
+        "The Projector page is for the teacher: sign in on the Teacher page first. Students: your page is Class.",
+        "Страница «Проектор» — для учителя: сначала войдите на странице «Учитель». Ученикам нужна страница "
+        "«Класс»."),
+    "projector.sign_in_link": Text("Sign in as the teacher", "Войти как учитель"),
+    "projector.local_only": Text(
+        "The game asks the local model for its probabilities; with a remote inference server it is not available.",
+        "Игра узнаёт вероятности у локальной модели; с удалённым сервером инференса она недоступна."),
+    "projector.open_new": Text("Open a new class", "Открыть новый класс"),
+    "projector.open": Text("Open a class", "Открыть класс"),
+    "projector.open_hint": Text(
+        "Open a class: its four-letter code appears here, big, for the students to type on their Class page.",
+        "Откройте класс: здесь крупно появится его код из четырёх букв, и ученики введут его на своей странице "
+        "«Класс»."),
+    "projector.code_heading": Text("# Class code: `{code}`", "# Код класса: `{code}`"),
+    "projector.example": Text("An example prompt", "Пример запроса"),
+    "projector.own_prompt": Text("(type your own below)", "(введите свой ниже)"),
+    "projector.prompt": Text("Prompt", "Запрос"),
+    "projector.prompt_help": Text("The class guesses the word the mirror writes after it.",
+                                  "Класс угадывает слово, которое зеркало напишет после него."),
+    "projector.start": Text("▶️ Start a round", "▶️ Начать раунд"),
+    "projector.joined": Text(
+        "{count} student has joined. Start a round when the class is ready."
+        "|{count} students have joined. Start a round when the class is ready.",
+        "В классе {count} ученик. Начните раунд, когда класс будет готов."
+        "|В классе {count} ученика. Начните раунд, когда класс будет готов."
+        "|В классе {count} учеников. Начните раунд, когда класс будет готов."),
+    "projector.guesses": Text("Guesses", "Догадки"),
+    "projector.guesses_value": Text("{count} of {members}", "{count} из {members}"),
+    "projector.reveal": Text("🎉 Reveal", "🎉 Показать ответ"),
+    "projector.asking": Text("Asking the mirror…", "Спрашиваем зеркало…"),
+    "projector.continue": Text("➡️ Continue: the mirror writes its next token",
+                               "➡️ Дальше: зеркало пишет следующий токен"),
+    "projector.wrote": Text("The mirror wrote “{piece}”. A new round has started.",
+                            "Зеркало написало «{piece}». Начался новый раунд."),
+    "projector.ended": Text("The mirror ended the text here. Start a new round with another prompt.",
+                            "На этом зеркало закончило текст. Начните новый раунд с другим запросом."),
+    # the reveal
+    "chart.share": Text("share of guesses / model probability", "доля догадок / вероятность модели"),
+    "chart.class": Text("the class", "класс"),
+    "chart.model": Text("the model", "модель"),
+    "chart.word": Text("word", "слово"),
+    "chart.who": Text("who", "кто"),
+    "chart.share_tooltip": Text("share", "доля"),
+    "result.top": Text("The mirror's top choice: **{word}** ({probability}). Guessed by: {who}.",
+                       "Главный выбор зеркала: **{word}** ({probability}). Угадали: {who}."),
+    "result.nobody": Text("nobody", "никто"),
+    "result.score_top": Text(
+        "Class score: on average the model gives your guesses **{score}**. Your favourite, **{favourite}**, "
+        "is the model's top choice too.",
+        "Оценка класса: в среднем модель даёт вашим догадкам **{score}**. Самая частая догадка класса — "
+        "**{favourite}** — совпадает с главным выбором модели."),
+    "result.score_not_top": Text(
+        "Class score: on average the model gives your guesses **{score}**. Your favourite, **{favourite}**, "
+        "is not the model's top choice.",
+        "Оценка класса: в среднем модель даёт вашим догадкам **{score}**. Самая частая догадка класса — "
+        "**{favourite}** — не совпадает с главным выбором модели."),
+    # example prompts (the class guesses the next word)
+    "example.capital": Text("The capital of France is", "Столица Франции —"),
+    "example.once_upon": Text("Once upon a time there was a", "Давным-давно жил-был"),
+    "example.animal": Text("My favourite animal is the", "Моё любимое животное —"),
+    "example.opposite": Text("The opposite of hot is", "Антоним слова «горячий» —"),
+    "example.two_plus_two": Text("Two plus two equals", "Два плюс два равно"),
+    # what the class refuses (services.classroom)
+    "error.no_free_code": Text("Could not find a free class code; try again.",
+                               "Не удалось найти свободный код класса; попробуйте ещё раз."),
+    "error.no_code": Text("Type the class code your teacher shows (four letters).",
+                          "Введите код класса, который показывает учитель (четыре буквы)."),
+    "error.unknown_code": Text("No class has the code {code}: check it with your teacher.",
+                               "Класса с кодом {code} нет: уточните код у учителя."),
+    "error.ended": Text(
+        "The class {code} has ended (codes last {count} hour): ask your teacher for today's code."
+        "|The class {code} has ended (codes last {count} hours): ask your teacher for today's code.",
+        "Код класса {code} больше не действует (коды действуют {count} час): спросите у учителя сегодняшний код."
+        "|Код класса {code} больше не действует (коды действуют {count} часа): спросите у учителя сегодняшний код."
+        "|Код класса {code} больше не действует (коды действуют {count} часов): спросите у учителя сегодняшний "
+        "код."),
+    "error.no_name": Text("Type your name, so the class can see who guessed what.",
+                          "Введите своё имя, чтобы класс видел, кто что предположил."),
+    "error.long_name": Text(
+        "Your name has {count} character; at most {most}.|Your name has {count} characters; at most {most}.",
+        "В имени {count} символ, а можно не больше {most}.|В имени {count} символа, а можно не больше {most}."
+        "|В имени {count} символов, а можно не больше {most}."),
+    "error.no_prompt": Text("Type a prompt first: the class guesses the word that comes after it.",
+                            "Сначала введите запрос: класс угадывает слово, которое идёт после него."),
+    "error.long_prompt": Text(
+        "The prompt has {count} character; at most {most}.|The prompt has {count} characters; at most {most}.",
+        "В запросе {count} символ, а можно не больше {most}.|В запросе {count} символа, а можно не больше {most}."
+        "|В запросе {count} символов, а можно не больше {most}."),
+    "error.no_guess": Text("Type the word you expect next.", "Введите слово, которое, по-вашему, будет следующим."),
+    "error.long_guess": Text(
+        "Your guess has {count} character; one word of at most {most}, please."
+        "|Your guess has {count} characters; one word of at most {most}, please.",
+        "В догадке {count} символ, а можно не больше {most}: одно слово, пожалуйста."
+        "|В догадке {count} символа, а можно не больше {most}: одно слово, пожалуйста."
+        "|В догадке {count} символов, а можно не больше {most}: одно слово, пожалуйста."),
+    "error.not_member": Text("Join the class {code} first (your name and its code).",
+                             "Сначала присоединитесь к классу {code} (ваше имя и его код)."),
+    "error.no_round_student": Text("There is no round yet: wait for your teacher to start one.",
+                                   "Раунда пока нет: подождите, пока учитель его начнёт."),
+    "error.guessed_already": Text("You have guessed in this round already: one guess each.",
+                                  "Вы уже отвечали в этом раунде: у каждого одна догадка."),
+    "error.too_late": Text("Too late: this round has been revealed. Wait for the next one.",
+                           "Поздно: ответ этого раунда уже показан. Ждите следующего."),
+    "error.no_round_teacher": Text("There is no round yet: type a prompt and start one.",
+                                   "Раунда пока нет: введите запрос и начните раунд."),
+    # the teacher's passcode (services.teacher)
+    "passcode.too_many": Text(
+        "Too many wrong passcodes: wait {count} minute, then try again."
+        "|Too many wrong passcodes: wait {count} minutes, then try again.",
+        "Слишком много неверных паролей: подождите {count} минуту и попробуйте снова."
+        "|Слишком много неверных паролей: подождите {count} минуты и попробуйте снова."
+        "|Слишком много неверных паролей: подождите {count} минут и попробуйте снова."),
+    "passcode.wrong": Text("That is not the teacher passcode.", "Это неверный пароль учителя."),
+    "passcode.tries_left": Text(
+        " {count} more try before a pause.| {count} more tries before a pause.",
+        " До паузы осталась {count} попытка.| До паузы осталось {count} попытки.| До паузы осталось {count} попыток."),
+    # the Teacher page
+    "teacher.log_in": Text("Log in", "Войти через учётную запись"),
+    "teacher.log_in_help": Text("Teachers whose e-mail is in {env} see this page after logging in.",
+                                "Учителя, чей адрес электронной почты указан в {env}, видят эту страницу после "
+                                "входа."),
+    "teacher.no_passcode": Text(
+        "No teacher passcode is set on this server. Whoever runs it sets `{env}` in `.streamlit/secrets.toml` (or "
+        "the environment); then this page asks for it. With Streamlit's login set up, teachers' e-mails listed in "
+        "`{teachers}` need no passcode.",
+        "На этом сервере не задан пароль учителя. Тот, кто запускает сервер, задаёт `{env}` в "
+        "`.streamlit/secrets.toml` (или в переменных окружения); тогда эта страница будет его спрашивать. Если "
+        "настроен вход через Streamlit, учителям, чьи адреса указаны в `{teachers}`, пароль не нужен."),
+    "teacher.intro": Text(
+        "Teachers see everybody's saved work and feedback here. Students: this page is not for you; your own "
+        "saved texts are under Chat → Saved.",
+        "Здесь учитель видит сохранённые работы и отзывы всех учеников. Ученикам эта страница не нужна: свои "
+        "сохранённые тексты — на странице «Чат», в разделе «Сохранённое»."),
+    "teacher.passcode": Text("Teacher passcode", "Пароль учителя"),
+    "teacher.sign_in": Text("Sign in", "Войти"),
+    "teacher.cannot_check": Text("Cannot check the passcode now: {error}",
+                                 "Сейчас не получается проверить пароль: {error}"),
+    "teacher.tick_first": Text("Tick the box first: nothing was deleted.",
+                               "Сначала поставьте галочку: ничего не удалено."),
+    "teacher.deleted": Text("The saved texts and feedback of {scope} are deleted.",
+                            "Сохранённые тексты и отзывы {scope} удалены."),
+    "teacher.not_deleted": Text("Nothing deleted: {error}", "Ничего не удалено: {error}"),
+    "teacher.sign_out": Text("Sign out", "Выйти"),
+    "teacher.class": Text("Class", "Класс"),
+    "teacher.option.class": Text("Class {code}", "Класс {code}"),
+    "teacher.option.all": Text("Every class (and from before classes)", "Все классы (и работы до появления классов)"),
+    # {scope} in "the saved texts and feedback of {scope}": Russian needs the genitive
+    "teacher.scope.class": Text("class {code}", "класса {code}"),
+    "teacher.scope.all": Text("every class (and from before classes)", "всех классов (и работы до появления классов)"),
+    "teacher.tab.saved": Text("📚 Saved work ({count})", "📚 Сохранённые работы ({count})"),
+    "teacher.tab.feedback": Text("👍 Feedback ({count})", "👍 Отзывы ({count})"),
+    "teacher.tab.clear": Text("🧹 Clear", "🧹 Очистка"),
+    "teacher.saved_csv": Text("⬇️ This saved work as CSV", "⬇️ Эти работы в CSV"),
+    "teacher.feedback_csv": Text("⬇️ This feedback as CSV", "⬇️ Эти отзывы в CSV"),
+    "teacher.column.who": Text("who", "кто"),
+    "teacher.column.class": Text("class", "класс"),
+    "teacher.column.title": Text("title", "название"),
+    "teacher.column.saved": Text("saved", "сохранено"),
+    "teacher.column.text": Text("text", "текст"),
+    "teacher.column.model": Text("model", "модель"),
+    "teacher.column.score": Text("score", "оценка"),
+    "teacher.column.comment": Text("comment", "комментарий"),
+    "teacher.column.prompt": Text("prompt", "запрос"),
+    "teacher.column.reply": Text("reply", "ответ"),
+    "teacher.confirm": Text("Yes, delete the saved texts and feedback of {scope}",
+                            "Да, удалить сохранённые тексты и отзывы {scope}"),
+    "teacher.delete": Text("Delete them", "Удалить"),
+    # the database
+    "store.unavailable": Text("Saving is unavailable: {error}", "Сохранение недоступно: {error}"),
 }

@@ -105,8 +105,10 @@ MESSAGES: dict[str, Text] = {
         "language and the model. Fix the seed first to get the same text again.",
         "Ссылка, которая откроет эту страницу такой, как сейчас: текст, настройки, зерно, выбранный токен, язык и "
         "модель. Чтобы получить тот же текст снова, сначала зафиксируйте зерно."),
-    "link.ready": Text("Copy this link (it is also in the address bar now):",
-                       "Скопируйте эту ссылку (она теперь и в адресной строке):"),
+    "link.ready": Text("Copy this link, not the address bar (which also says who you are, so that a reload "
+                       "keeps your saved work):",
+                       "Скопируйте эту ссылку, а не адресную строку (в ней ещё записано, кто вы, чтобы после "
+                       "перезагрузки сохранённое осталось вашим):"),
     "link.no_seed": Text("The seed is not fixed, so the link reopens the view but the model may write another text.",
                          "Зерно не зафиксировано: ссылка откроет тот же вид, но модель может написать другой текст."),
     "link.opened": Text("Opened from a lesson link.", "Открыто по ссылке урока."),
@@ -121,4 +123,11 @@ MESSAGES: dict[str, Text] = {
                            "Крупный шрифт и без боковой панели — для экрана, который читает весь класс. "
                            "Ссылка урока сохраняет этот вид."),
     "projector.leave": Text("Leave the projector view", "Выйти из вида для проектора"),
+    "gemma_notice": Text(
+        "{model} (optional, writes Russian) is Google's Gemma, provided under and subject to the Gemma Terms of Use "
+        "(https://ai.google.dev/gemma/terms) and the Gemma Prohibited Use Policy "
+        "(https://ai.google.dev/gemma/prohibited_use_policy).",
+        "{model} (по желанию, пишет по-русски) — это Gemma от Google; она предоставляется на условиях Gemma Terms "
+        "of Use (https://ai.google.dev/gemma/terms) и правил Gemma Prohibited Use Policy "
+        "(https://ai.google.dev/gemma/prohibited_use_policy)."),
 }

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mirror.engine.sampling import LOG2
+from mirror.i18n import t
 from mirror.models import LoadedModel
 from mirror.services import scoring
 from mirror.services.scoring import TextScore
@@ -50,8 +51,8 @@ class Edit:
     @property
     def description(self) -> str:
         if self.replacement is None:
-            return f"remove “{self.word.text.strip()}”"
-        return f"replace “{self.word.text.strip()}” with “{self.replacement.strip()}”"
+            return t("inside.svc.remove", word=self.word.text.strip())
+        return t("inside.svc.replace", word=self.word.text.strip(), replacement=self.replacement.strip())
 
 
 @dataclass(frozen=True)
@@ -146,15 +147,12 @@ class Influence:
 
 def _check_split(ids: Sequence[int], split: int) -> None:
     if not 1 <= split < len(ids):
-        raise ValueError(f"the prompt must end between token 1 and token {len(ids) - 1} of the "
-                         f"{len(ids)}-token sequence (got {split}): both the prompt and the continuation "
-                         "need at least one token")
+        raise ValueError(t("inside.svc.split", last=len(ids) - 1, count=len(ids), split=split))
 
 
 def _check_target(target: int, length: int) -> None:
     if not 0 <= target < length:
-        raise ValueError(f"the chosen token must be one of the continuation's {length} tokens "
-                         f"(0 to {length - 1}; got {target})")
+        raise ValueError(t("inside.svc.target", count=length, last=length - 1, target=target))
 
 
 def _special_ids(lm: LoadedModel) -> set[int]:
@@ -220,12 +218,12 @@ def prompt_words(lm: LoadedModel, ids: Sequence[int], split: int) -> list[Word]:
 def replacement_ids(lm: LoadedModel, word: Word, replacement: str) -> list[int]:
     """The tokens that take the word's place: the replacement with the word's own leading whitespace."""
     if not replacement.strip():
-        raise ValueError("the replacement is empty: type a word, or remove the word instead")
+        raise ValueError(t("inside.svc.replacement_empty"))
     new = lm.encode(word.leading + replacement.strip())
     if not new:
-        raise ValueError(f"the replacement {replacement!r} tokenizes to nothing")
+        raise ValueError(t("inside.svc.replacement_nothing", text=repr(replacement)))
     if set(new) & _special_ids(lm):
-        raise ValueError(f"the replacement {replacement!r} contains a special token; type ordinary text")
+        raise ValueError(t("inside.svc.replacement_special", text=repr(replacement)))
     return new
 
 
@@ -234,10 +232,10 @@ def edited_prompt(lm: LoadedModel, ids: Sequence[int], split: int, edit: Edit) -
     _check_split(ids, split)
     word = edit.word
     if not 0 <= word.first < word.end <= split:
-        raise ValueError(f"the word {word.text!r} (tokens {word.first} to {word.end - 1}) is not inside the "
-                         f"{split}-token prompt")
+        raise ValueError(t("inside.svc.not_inside", word=repr(word.text), first=word.first, last=word.end - 1,
+                           split=split))
     if set(ids[word.first : word.end]) & _special_ids(lm):
-        raise ValueError(f"the word {word.text!r} covers a special token; special tokens are never removed")
+        raise ValueError(t("inside.svc.covers_special", word=repr(word.text)))
     middle = [] if edit.replacement is None else replacement_ids(lm, word, edit.replacement)
     return [int(i) for i in ids[: word.first]] + middle + [int(i) for i in ids[word.end : split]]
 
@@ -252,12 +250,11 @@ def score_continuation(lm: LoadedModel, prompt: Sequence[int], continuation: Seq
     if not context:
         start = scoring.start_token_id(lm.tokenizer)
         if start is None:
-            raise ValueError("the edited prompt is empty and this model has no document-start token, so the "
-                             "first token of the continuation cannot be scored; keep at least one word")
+            raise ValueError(t("inside.svc.no_start"))
         context = [start]
     score = scoring.score_ids(lm, list(continuation), top=SCORE_TOP, context=context)
     if len(score.tokens) != len(continuation):
-        raise ValueError(f"scored {len(score.tokens)} of the continuation's {len(continuation)} tokens")
+        raise ValueError(t("inside.svc.scored", scored=len(score.tokens), count=len(continuation)))
     return score
 
 
@@ -273,7 +270,7 @@ def ablate(lm: LoadedModel, ids: Sequence[int], split: int, edit: Edit,
     if original is None:
         original = score_continuation(lm, ids[:split], continuation)
     elif [t.token_id for t in original.tokens] != continuation:
-        raise ValueError("the original score is not of this continuation")
+        raise ValueError(t("inside.svc.original_mismatch"))
     edited = score_continuation(lm, prompt, continuation)
     context = prompt or [t for t in [scoring.start_token_id(lm.tokenizer)] if t is not None]
     return AblationResult(
@@ -303,7 +300,7 @@ def rank_words(lm: LoadedModel, ids: Sequence[int], split: int, target: int | No
         _check_target(target, len(ids) - split)
     words = prompt_words(lm, ids, split)
     if not words:
-        raise ValueError("the prompt has no words to remove (only special tokens or whitespace)")
+        raise ValueError(t("inside.svc.no_words"))
     original = score_continuation(lm, ids[:split], ids[split:])
     influences: list[Influence] = []
     for done, word in enumerate(words, start=1):

@@ -20,6 +20,7 @@ import torch
 from mirror.engine import forward
 from mirror.engine.forward import InternalsUnavailable
 from mirror.engine.sampling import SamplingParams, run_pipeline
+from mirror.i18n import fmt_int, t
 from mirror.models import LoadedModel
 from mirror.services.inside.lens import HeadFn, Lens, layer_logits, logit_lens
 from mirror.services.scoring import start_token_id
@@ -66,8 +67,7 @@ class Look:
 
     def _attention(self) -> torch.Tensor:
         if self.attention is None:
-            raise TooLong(f"attention weights are kept for up to {ATTENTION_MAX_TOKENS} tokens; this sequence has "
-                          f"{self.positions}")
+            raise TooLong(t("inside.svc.attention_cap", cap=ATTENTION_MAX_TOKENS, count=self.positions))
         return self.attention
 
     def to_json(self) -> dict[str, Any]:
@@ -83,7 +83,7 @@ def document_ids(lm: LoadedModel, text: str) -> list[int]:
     """A plain text as the model is shown it here: the document-start token (as the Token Inspector scores
     a text), then the text's tokens."""
     if not text.strip():
-        raise ValueError("the text is empty")
+        raise ValueError(t("inside.svc.text_empty"))
     start = start_token_id(lm.tokenizer)
     return ([start] if start is not None else []) + lm.encode(text)
 
@@ -95,7 +95,7 @@ def output_head(model: Any) -> HeadFn:
                 None)
     unembed = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
     if norm is None or unembed is None:
-        raise InternalsUnavailable(f"{type(model).__name__}: its final norm and output layer could not be found")
+        raise InternalsUnavailable(t("inside.svc.no_head", name=type(model).__name__))
     return lambda hidden: unembed(norm(hidden))
 
 
@@ -103,10 +103,9 @@ def output_head(model: Any) -> HeadFn:
 def check_reachable(lm: LoadedModel) -> None:
     """Raise InternalsUnavailable with a reader's reason when this model's insides cannot be read."""
     if not lm.info.runtime.startswith("torch"):  # torch, torch-bf16
-        raise InternalsUnavailable(f"the {lm.info.runtime} runtime computes inside native code and gives out no "
-                                   "hidden states or attention weights")
+        raise InternalsUnavailable(t("inside.svc.native", runtime=lm.info.runtime))
     if not isinstance(lm.model, torch.nn.Module):
-        raise InternalsUnavailable(f"{type(lm.model).__name__} gives out no hidden states")
+        raise InternalsUnavailable(t("inside.svc.no_hidden", name=type(lm.model).__name__))
     output_head(lm.model)
 
 
@@ -119,11 +118,11 @@ def look_inside(lm: LoadedModel, ids: Sequence[int]) -> Look:
     """The lens and attention of `ids`, from one forward pass (or from the kept looks)."""
     ids = tuple(int(i) for i in ids)
     if not ids:
-        raise ValueError("there are no tokens to look at")
+        raise ValueError(t("inside.svc.no_tokens"))
     if len(ids) > LENS_MAX_TOKENS:
-        raise TooLong(f"the lens reads up to {LENS_MAX_TOKENS} tokens; this text has {len(ids)}")
+        raise TooLong(t("inside.svc.lens_cap", cap=LENS_MAX_TOKENS, count=len(ids)))
     if len(ids) > lm.context_length:
-        raise TooLong(f"the model reads up to {lm.context_length} tokens at once; this text has {len(ids)}")
+        raise TooLong(t("inside.svc.window", cap=lm.context_length, count=len(ids)))
     key = (id(lm.model), ids)
     with _kept_lock:
         if key in _kept and _kept[key][0]() is lm.model:
@@ -144,8 +143,7 @@ def _check_vocabulary(lm: LoadedModel, ids: tuple[int, ...]) -> None:
     rows = lm.model.get_input_embeddings().num_embeddings
     outside = [i for i in ids if not 0 <= i < rows]
     if outside:
-        raise ValueError(f"token id {outside[0]} is not in this model's vocabulary of {rows:,} tokens (were the "
-                         "tokens made by another model?)")
+        raise ValueError(t("inside.svc.vocabulary", id=outside[0], size=fmt_int(rows)))
 
 
 def _compute(lm: LoadedModel, ids: tuple[int, ...]) -> Look:
@@ -167,7 +165,7 @@ def layer_probs(lm: LoadedModel, look: Look, layer: int, position: int) -> torch
 
 def _layer_position_logits(lm: LoadedModel, look: Look, layer: int, position: int) -> torch.Tensor:
     if not 0 <= layer < len(look.hidden_states) or not 0 <= position < look.positions:
-        raise ValueError(f"layer {layer} / position {position} is outside this look")
+        raise ValueError(t("inside.svc.outside", layer=layer, position=position))
 
     def compute() -> torch.Tensor:
         row = look.hidden_states[layer][position : position + 1]

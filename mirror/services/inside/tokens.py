@@ -20,14 +20,10 @@ from typing import Any
 import pandas as pd
 
 from mirror.engine.detokenize import tokenizer_bytes_reader, unfinished_tail
+from mirror.i18n import fmt_number, t, tn
 from mirror.models import LoadedModel
 from mirror.text import visible_whitespace
 
-TEACHING = ("A language model never sees letters: it sees **tokens**, numbered pieces of text from a fixed "
-            "vocabulary, and each token stands for a few bytes of UTF-8. The vocabulary was learnt mostly "
-            "from English, so English words are often one token each, while Cyrillic, CJK or emoji text is "
-            "cut into many short pieces, sometimes even inside one character: the same sentence costs "
-            "more tokens, more compute and more of the context window.")
 CHIP_COLOURS = ("#dce0e8", "#cce4f7", "#d9f2d0", "#fbe7c6", "#ecd9f7")  # alternate, so token edges show
 SPECIAL_STYLE = "background:#f5c2e7;border:1px solid #8839ef;color:#4c1d95;font-weight:600;"
 GROUP_STYLE = "border:1px dashed #fe640b;border-radius:4px;padding:0 2px;margin:0 1px;display:inline-block;"
@@ -70,11 +66,11 @@ class CharacterGroup:
 
     def describe(self) -> str:
         """'these 3 tokens make 1 character 🪞'."""
-        count = len(self.text)
-        noun = "character" if count == 1 else "characters"
+        characters = tn("inside.tokens.characters", len(self.text))
         if not self.split:
-            return f"this token makes {count} {noun} {self.text!r}"
-        return f"these {self.size} tokens make {count} {noun} {self.text}"
+            return t("inside.tokens.group_one", characters=characters, text=repr(self.text))
+        return t("inside.tokens.group_split", tokens=tn("inside.tokens.count", self.size), characters=characters,
+                 text=self.text)
 
 
 def _special_ids(tokenizer: Any) -> set[int]:
@@ -160,11 +156,9 @@ class TokensSummary:
     split_characters: int  # of those, the ones spread over more than one token
 
     def caption(self) -> str:
-        special = f" ({self.special_tokens} special)" if self.special_tokens else ""
-        chars = "character" if self.characters == 1 else "characters"
-        split = "character is" if self.split_characters == 1 else "characters are"
-        return (f"{self.tokens} tokens{special}, {self.characters} {chars}; "
-                f"{self.split_characters} {split} split across several tokens")
+        special = t("inside.tokens.summary_special", count=self.special_tokens) if self.special_tokens else ""
+        return (f"{tn('inside.tokens.count', self.tokens)}{special}, {tn('inside.tokens.characters', self.characters)}; "
+                f"{tn('inside.tokens.summary_split', self.split_characters)}")
 
 
 def tokens_summary(pieces: Sequence[TokenPiece], groups: Sequence[CharacterGroup]) -> TokensSummary:
@@ -201,9 +195,9 @@ def token_table(pieces: Sequence[TokenPiece], groups: Sequence[CharacterGroup] |
 
 
 def _chip(piece: TokenPiece, shown: str) -> str:
-    title = f"#{piece.index} · id {piece.token_id} · bytes {piece.hex or '(none)'}"
+    title = t("inside.tokens.chip", index=piece.index, id=piece.token_id, bytes=piece.hex or t("inside.tokens.chip_none"))
     if piece.special:
-        style, title = SPECIAL_STYLE, title + " · special token"
+        style, title = SPECIAL_STYLE, title + t("inside.tokens.chip_special")
     else:
         style = f"background:{CHIP_COLOURS[piece.index % len(CHIP_COLOURS)]};"
     return (f'<span class="mm-chip{" mm-special" if piece.special else ""}" data-index="{piece.index}" '
@@ -265,21 +259,24 @@ class TokenCost:
 def token_cost(lm: LoadedModel, text: str) -> TokenCost:
     """How many tokens, characters and UTF-8 bytes `text` takes (no special tokens added)."""
     if not text:
-        raise ValueError("the text is empty")
+        raise ValueError(t("inside.svc.text_empty"))
     return TokenCost(text, len(lm.encode(text)), len(text), len(text.encode("utf-8")))
 
 
 def cost_ratio(a: TokenCost, b: TokenCost) -> float:
     """How many times as many tokens `b` costs as `a`."""
     if a.tokens == 0:
-        raise ValueError(f"cannot compare with {a.text!r}: it has no tokens")
+        raise ValueError(t("inside.svc.cannot_compare", text=repr(a.text)))
     return b.tokens / a.tokens
 
 
-def ratio_sentence(ratio: float, name_a: str = "first", name_b: str = "second") -> str:
+def ratio_sentence(ratio: float, name_a: str | None = None, name_b: str | None = None) -> str:
     """'The Russian sentence costs 2.3× as many tokens as the English one.'"""
+    name_a = t("inside.tokens.first") if name_a is None else name_a
+    name_b = t("inside.tokens.second") if name_b is None else name_b
     if round(ratio, 2) == 1:
-        return f"The {name_b} sentence costs as many tokens as the {name_a} one."
-    shown = f"{ratio:.1f}" if ratio >= 1 else f"{ratio:.2f}"
-    return f"The {name_b} sentence costs {shown}× as many tokens as the {name_a} one."
+        return t("inside.tokens.ratio_same", name_a=name_a, name_b=name_b)
+    if ratio >= 1:
+        return t("inside.tokens.ratio_more", name_a=name_a, name_b=name_b, ratio=fmt_number(ratio, 1, group=False))
+    return t("inside.tokens.ratio_less", name_a=name_a, name_b=name_b, ratio=fmt_number(ratio, 2, group=False))
 

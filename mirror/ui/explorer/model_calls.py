@@ -1,4 +1,8 @@
-"""The explorer's calls to the model, cached: moving a slider reruns only the cheap sampler stages."""
+"""The explorer's calls to the model, cached: moving a slider reruns only the cheap sampler stages.
+
+The caches hold model data only (logits, token strings), never a text in a language, so they need no
+language in their key.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import streamlit as st
 import torch
 
 from mirror.engine.sampling import SamplerStages, SamplingParams
+from mirror.i18n import t
 from mirror.models import LoadedModel
 from mirror.services import explorer
 
@@ -30,7 +35,7 @@ def _cached_token_strings(model_key: str, ids: tuple[int, ...], _lm: LoadedModel
 
 def logits_for(lm: LoadedModel, ids: Sequence[int]) -> torch.Tensor:
     """The next-token logits after `ids`: one forward pass per model and prompt, then from the cache."""
-    with st.spinner("The mirror reads the prompt (one forward pass)…"):
+    with st.spinner(t("explorer.spinner.forward")):
         return _cached_logits(_model_key(lm), tuple(ids), lm)
 
 

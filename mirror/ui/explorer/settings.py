@@ -1,4 +1,8 @@
-"""The settings the side-by-side and grid tabs compare: named choices, or custom values per column."""
+"""The settings the side-by-side and grid tabs compare: named choices, or custom values per column.
+
+The choices keep stable English names (they are widget values and table data); `setting_label` shows one
+in the current language.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,29 @@ import streamlit as st
 
 from mirror.config import PARAM_RANGES, PRESETS
 from mirror.engine.sampling import SamplingParams
+from mirror.i18n import t
+from mirror.ui.controls import param_help, param_label, preset_key
+from mirror.ui.explorer.format import number
 from mirror.ui.explorer.kept import KEPT
 
 SIDEBAR, GREEDY, CUSTOM = "Sidebar settings", "Greedy", "Custom"
 SETTING_CHOICES = (SIDEBAR, *PRESETS, GREEDY, CUSTOM)
-SETTING_HELP = {
-    SIDEBAR: "whatever the sidebar is set to now",
-    GREEDY: "temperature 0 and no penalties: always the single most likely token",
-    CUSTOM: "your own values, set in this column",
-}
+_OWN_KEYS = {SIDEBAR: "explorer.setting.sidebar", GREEDY: "explorer.setting.greedy", CUSTOM: "explorer.setting.custom"}
 CUSTOM_PARAMS = ("temperature", "top_k", "top_p", "repetition_penalty", "no_repeat_ngram_size")
+
+
+def setting_key(choice: str) -> str:
+    """A choice's catalog key: a preset's shared name, or one of the explorer's own."""
+    return _OWN_KEYS.get(choice) or preset_key(choice)
+
+
+def setting_label(choice: str) -> str:
+    return t(setting_key(choice))
+
+
+def setting_help() -> str:
+    """The help of the setting choosers: what the choices that are not presets mean."""
+    return "; ".join(f"{setting_label(choice)}: {t(key + '.help')}" for choice, key in _OWN_KEYS.items())
 
 
 def resolve_setting(choice: str, sidebar: SamplingParams, max_new_tokens: int, seed: int,
@@ -35,10 +52,11 @@ def resolve_setting(choice: str, sidebar: SamplingParams, max_new_tokens: int, s
 
 def describe(params: SamplingParams) -> str:
     if params.greedy:
-        head = "greedy"
+        head = t("explorer.describe.greedy")
     else:
-        head = f"T {params.temperature:g} · top-k {params.top_k} · top-p {params.top_p:g}"
-    return f"{head} · penalty {params.repetition_penalty:g} · n-gram {params.no_repeat_ngram_size}"
+        head = f"T {number(params.temperature)} · top-k {params.top_k} · top-p {number(params.top_p)}"
+    return t("explorer.describe.tail", head=head, penalty=number(params.repetition_penalty),
+             n=params.no_repeat_ngram_size)
 
 
 def custom_controls(index: int, sidebar: SamplingParams) -> dict[str, Any]:
@@ -47,7 +65,7 @@ def custom_controls(index: int, sidebar: SamplingParams) -> dict[str, Any]:
     for name in CUSTOM_PARAMS:
         spec = PARAM_RANGES[name]
         cast = int if spec.is_int else float
-        values[name] = st.slider(name.replace("_", " ").capitalize(), cast(spec.low), cast(spec.high),
+        values[name] = st.slider(param_label(name), cast(spec.low), cast(spec.high),
                                  step=cast(spec.step), key=KEPT.key(f"sbs_{name}_{index}", getattr(sidebar, name)),
-                                 help=spec.help)
+                                 help=param_help(name))
     return values

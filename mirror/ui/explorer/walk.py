@@ -5,19 +5,17 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mirror.engine.request import FinishReason
 from mirror.engine.sampling import SamplingParams
+from mirror.i18n import t, tn
 from mirror.models import LoadedModel
 from mirror.services import explorer
 from mirror.services.explorer import Walk
 from mirror.services.prompts import TextPrompt
 from mirror.text import escape_markdown
 from mirror.ui import state
-from mirror.ui.explorer.format import token_markdown
+from mirror.ui.explorer.format import percent, token_markdown
 from mirror.ui.explorer.kept import KEPT, new_tokens, page_seed
 from mirror.ui.explorer.model_calls import stages_for, token_strings
-from mirror.ui.explorer.prose import CANDIDATES
-from mirror.ui.streaming import FINISH_WORDS
 
 WALK_CANDIDATES = 10
 
@@ -71,20 +69,26 @@ def _candidates(lm: LoadedModel, walk: Walk, params: SamplingParams, length: int
     table = explorer.stage_table(stages, candidates, names)
     raw = table[table["stage"] == "raw"].reset_index(drop=True)
     final = stages.probs[0, candidates].tolist()
-    st.markdown(CANDIDATES)
+    st.markdown(t("explorer.walk.candidates"))
     buttons = st.columns(5)
+    cut = t("explorer.walk.cut")
     for n, (token_id, name, p_final) in enumerate(zip(candidates, names, final)):
-        label = f"{token_markdown(name)} · {p_final:.1%}" if p_final > 0 else f"{token_markdown(name)} · cut"
+        label = f"{token_markdown(name)} · {percent(p_final) if p_final > 0 else cut}"
         buttons[n % 5].button(label, key=f"explorer_walk_pick_{n}", on_click=_pick, args=(token_id, length),
                               type="secondary" if p_final > 0 else "tertiary", width="stretch",
-                              help=f"token id {token_id}: {raw.loc[n, 'prob']:.2%} under the raw model, "
-                                   f"{p_final:.2%} under the sampler")
+                              help=t("explorer.walk.pick.help", id=token_id, raw=percent(raw.loc[n, "prob"], 2),
+                                     final=percent(p_final, 2)))
+    removed, can_draw = t("explorer.walk.removed"), t("explorer.walk.can_draw")
     view = pd.DataFrame({"token": raw["token"], "raw model": raw["prob"], "sampler": final,
-                         "status": ["removed" if p == 0 else "can be drawn" for p in final]})
-    with st.expander("Candidates as a table"):
+                         "status": [removed if p == 0 else can_draw for p in final]})
+    with st.expander(t("explorer.walk.table")):
         st.dataframe(view, hide_index=True, column_config={
-            "raw model": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0),
-            "sampler": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)})
+            "token": st.column_config.TextColumn(t("explorer.walk.col.token")),
+            "raw model": st.column_config.ProgressColumn(t("explorer.walk.col.raw"), format="percent",
+                                                         min_value=0.0, max_value=1.0),
+            "sampler": st.column_config.ProgressColumn(t("explorer.walk.col.sampler"), format="percent",
+                                                       min_value=0.0, max_value=1.0),
+            "status": st.column_config.TextColumn(t("explorer.walk.col.status"))})
 
 
 def walk_tab(lm: LoadedModel, prompt: TextPrompt, sidebar: SamplingParams) -> None:
@@ -92,33 +96,30 @@ def walk_tab(lm: LoadedModel, prompt: TextPrompt, sidebar: SamplingParams) -> No
     params = sidebar.replace(max_new_tokens=tokens, seed=seed)
     walk = _walk(prompt, seed)
     context = lm.info.context_length
-    st.caption("You are the sampler. Pick the next token yourself, or let the sampler draw one with the sidebar's "
-               f"settings and seed {seed}. Drawing every token gives exactly the text the mirror would write.")
+    st.caption(t("explorer.walk.intro", seed=seed))
     reason = walk.finish_reason(lm.end_ids, tokens, context)
     prompt_text = str(KEPT.value("prompt", ""))
     tail = prompt_text if len(prompt_text) <= 300 else "…" + prompt_text[-300:]
-    st.caption(f"Prompt: {escape_markdown(tail)}")
+    st.caption(t("explorer.walk.prompt", prompt=escape_markdown(tail)))
     text_box = st.container(border=True)
     placeholder = text_box.empty()
     text, dropped = _walk_text(lm, walk)
-    placeholder.markdown(escape_markdown(text) or "_(no tokens yet)_")
+    placeholder.markdown(escape_markdown(text) or t("explorer.walk.empty"))
     if reason is not None and dropped:
-        text_box.caption(f"The text ends inside a character: {dropped} {'byte' if dropped == 1 else 'bytes'} "
-                         "of it left out.")
+        text_box.caption(tn("explorer.walk.dropped", dropped))
     if walk.new_ids:
-        marks = " · ".join(f"{'🧑' if by == 'you' else '🎲'} {token_markdown(t)}"
-                           for by, t in zip(walk.picked_by, token_strings(lm, walk.new_ids)))
-        count = f"{len(walk.new_ids)} token" + ("s" if len(walk.new_ids) != 1 else "")
-        text_box.caption(f"{count} (🧑 picked by you, 🎲 drawn by the sampler): {marks}")
+        marks = " · ".join(f"{'🧑' if by == 'you' else '🎲'} {token_markdown(token)}"
+                           for by, token in zip(walk.picked_by, token_strings(lm, walk.new_ids)))
+        text_box.caption(t("explorer.walk.marks", count=tn("explorer.tokens", len(walk.new_ids)), marks=marks))
     length = len(walk.new_ids)
     cols = st.columns(4)
-    cols[0].button("🎲 Let the sampler draw", key="explorer_walk_draw", on_click=_draw,
+    cols[0].button(t("explorer.walk.draw"), key="explorer_walk_draw", on_click=_draw,
                    args=(lm, params, length), disabled=reason is not None, type="primary", width="stretch")
-    cols[1].button("↩️ Undo", key="explorer_walk_undo", on_click=_undo, disabled=not walk.new_ids,
+    cols[1].button(t("explorer.walk.undo"), key="explorer_walk_undo", on_click=_undo, disabled=not walk.new_ids,
                    width="stretch")
-    auto = cols[2].button("⏩ Continue to the end", key="explorer_walk_auto", disabled=reason is not None,
-                          width="stretch", help="The sampler draws every remaining token, one at a time.")
-    cols[3].button("🔄 Start over", key="explorer_walk_reset", on_click=_reset, args=(prompt, seed),
+    auto = cols[2].button(t("explorer.walk.auto"), key="explorer_walk_auto", disabled=reason is not None,
+                          width="stretch", help=t("explorer.walk.auto.help"))
+    cols[3].button(t("explorer.walk.reset"), key="explorer_walk_reset", on_click=_reset, args=(prompt, seed),
                    disabled=not walk.new_ids, width="stretch")
     if auto:
         while walk.finish_reason(lm.end_ids, tokens, context) is None:
@@ -127,7 +128,6 @@ def walk_tab(lm: LoadedModel, prompt: TextPrompt, sidebar: SamplingParams) -> No
             placeholder.markdown(escape_markdown(_walk_text(lm, walk)[0]) + " ▌")
         st.rerun()
     if reason is not None:
-        st.success(f"Finished: the text {FINISH_WORDS.get(reason, reason)}." if reason != FinishReason.EOS
-                   else "Finished: the mirror chose its end-of-text token.")
+        st.success(t(f"explorer.walk.finished.{reason}"))
         return
     _candidates(lm, walk, params, length)

@@ -12,6 +12,7 @@ import streamlit as st
 from mirror.config import MAX_TEXT_CHARS
 from mirror.engine.forward import InternalsUnavailable
 from mirror.engine.sampling import SamplingParams
+from mirror.i18n import LANGUAGES, fmt_int, t, text_of, tn
 from mirror.models import LoadedModel, ModelLoadError
 from mirror.services.inside.look import ATTENTION_MAX_TOKENS, LENS_MAX_TOKENS, Look, check_reachable, document_ids, look_inside
 from mirror.services.prompts import Message, context_ids
@@ -26,25 +27,49 @@ from mirror.ui.inside.lens import lens_view
 from mirror.ui.inside.tokens import languages_view, tokens_view
 from mirror.ui.loader import torch_copy
 
-EXAMPLE = "Mirror, mirror on the wall, who is the fairest of them all? The mirror said: the one who asks."
-INTRO = ("A look inside the model while it reads: the tokens it sees, what each layer would predict (the logit lens), "
-         "where every attention head looks, and which words really changed its mind. Every number here is computed "
-         f"from the model for this very text. The lens reads up to {LENS_MAX_TOKENS} tokens, attention up to "
-         f"{ATTENTION_MAX_TOKENS}.")
 INSIDE_AS_CHAT = "inside_as_chat"
-TABS = ["🔤 Tokens", "🔭 Logit lens", "👀 Attention", "✂️ What each word did"]
-ORIGINS = {"chat": "a Chat reply", "explorer": "the Parameter Explorer", "fork": "a fork", "paste": "your text"}
+TAB_KEYS = ("tokens", "lens", "attention", "ablation")
+ORIGINS = ("chat", "explorer", "fork", "paste")
+# The English texts (tests and other code compare with them); the page shows them in the run's language.
+EXAMPLE = text_of("inside.example").en
+TABS = [text_of(f"inside.tab.{key}").en for key in TAB_KEYS]
+EXAMPLES = {getattr(text_of("inside.example"), language) for language in LANGUAGES}
+
+
+def example() -> str:
+    """The text the page opens with, in the visitor's language."""
+    return t("inside.example")
+
+
+def tab_labels() -> list[str]:
+    return [t(f"inside.tab.{key}") for key in TAB_KEYS]
+
+
+def _origin(origin: str) -> str:
+    return t(f"inside.origin.{origin}") if origin in ORIGINS else origin
+
+
+def _notice(kind: str, key: str, count: int | None = None, **fields: object) -> None:
+    """A notice for the next draw of the text box, kept as its key: a callback runs before the run's language is set."""
+    st.session_state[state.INSIDE_NOTICE] = (kind, key, count, fields)
+
+
+def _show_notice() -> None:
+    notice = st.session_state.pop(state.INSIDE_NOTICE, None)
+    if not notice:
+        return
+    kind, key, count, fields = notice
+    getattr(st, kind)(t(key, **fields) if count is None else tn(key, count, **fields))
 
 
 def _look_at_text() -> None:
     """The button: the text box's text becomes the sequence looked at (or a notice says why not)."""
     text = st.session_state.get(state.INSIDE_TEXT, "")
     if not text.strip():
-        st.session_state[state.INSIDE_NOTICE] = ("info", "Type or paste a text first: there is nothing to look at yet.")
+        _notice("info", "inside.notice.empty")
         return
     if len(text) > MAX_TEXT_CHARS:
-        st.session_state[state.INSIDE_NOTICE] = ("error", f"The text has {len(text):,} characters; this page takes up "
-                                                 f"to {MAX_TEXT_CHARS:,} (and {LENS_MAX_TOKENS} tokens).")
+        _notice("error", "inside.notice.too_long", len(text), limit=fmt_int(MAX_TEXT_CHARS), lens=fmt_int(LENS_MAX_TOKENS))
         return
     st.session_state[state.INSIDE_CURRENT] = {"text": text, "origin": "paste",
                                               "chat": bool(st.session_state.get(INSIDE_AS_CHAT))}
@@ -65,18 +90,20 @@ def _current(lm: LoadedModel) -> dict:
             "label": source.label, "cut": cut, "model": lm.info.name}
         state.INSIDE_VALUES.set("position", max(0, source.position - cut))
         st.session_state[state.INSIDE_TEXT] = text
-    current = st.session_state.setdefault(state.INSIDE_CURRENT, {"text": EXAMPLE, "origin": "paste", "chat": False})
+    current = st.session_state.setdefault(state.INSIDE_CURRENT, {"text": example(), "origin": "paste", "chat": False})
     if current.get("model") not in (None, lm.info.name):
-        st.info(f"These tokens were handed over from {current['model']}; the model is now {lm.info.name}, so its "
-                "text is read again as a plain text.")
+        st.info(t("inside.handed_over", model=current["model"], now=lm.info.name))
         current = {"text": current["text"], "origin": "paste", "chat": False}
         st.session_state[state.INSIDE_CURRENT] = current
     if "model" not in current:  # this page's own text
-        if not current["text"].strip():
-            current["text"] = EXAMPLE
+        if not current["text"].strip() or current["text"] in EXAMPLES - {example()}:
+            # Nothing, or the example in another language (the visitor switched): the example in this one.
+            if st.session_state.get(state.INSIDE_TEXT) in EXAMPLES - {example()}:
+                st.session_state[state.INSIDE_TEXT] = example()
+            current["text"] = example()
         if current.get("chat"):
             current["ids"] = context_ids(lm, [Message("user", current["text"])])
-            current["label"] = "your text as a chat message, in the model's chat template"
+            current["label"] = t("inside.chat_label")
             current["text_start"] = 0
         else:
             current["ids"] = document_ids(lm, current["text"])
@@ -90,79 +117,72 @@ def _model_for_insides(lm: LoadedModel) -> LoadedModel | None:
         check_reachable(lm)
         return lm
     except InternalsUnavailable as reason:
-        st.warning(f"The insides of this model cannot be reached: {reason}.")
+        st.warning(t("inside.unreachable", reason=reason))
     if lm.info.source != "bundled":
         return None
     if not st.session_state.get(state.INSIDE_TORCH_COPY):
-        st.caption("The same weights can be loaded in torch for this page (it takes a few seconds and some memory; "
-                   "the Chat keeps using the native runtime).")
-        if st.button("Load the torch copy of the same weights", type="primary"):
+        st.caption(t("inside.torch.offer"))
+        if st.button(t("inside.torch.button"), type="primary"):
             st.session_state[state.INSIDE_TORCH_COPY] = True
             st.rerun()
         return None
     try:
-        with st.spinner("Loading the torch copy of the bundled weights…"):
+        with st.spinner(t("inside.torch.loading")):
             copy = torch_copy(lm.info.name)
     except ModelLoadError as error:
-        st.error(f"The torch copy could not be loaded: {error}")
+        st.error(t("inside.torch.failed", error=error))
         return None
-    st.caption(f"Looking inside the torch copy of {copy.info.name} (the same weights as the {lm.info.runtime} runtime).")
+    st.caption(t("inside.torch.caption", name=copy.info.name, runtime=lm.info.runtime))
     return copy
 
 
 def _position_picker(look: Look, current: dict) -> int:
-    labels = [charts.position_label(p, t) for p, t in enumerate(look.tokens)]
+    labels = [charts.position_label(p, token) for p, token in enumerate(look.tokens)]
     key = state.INSIDE_VALUES.key("position")
     if not isinstance(st.session_state.get(key), int) or not 0 <= st.session_state[key] < look.positions:
         state.INSIDE_VALUES.set("position", look.positions - 1)
-    position = st.select_slider(
-        "Position: the token the model has just read (it predicts the next one)", options=range(look.positions),
-        key=key, format_func=lambda p: labels[p])
-    came = (f"came next: {visible_whitespace(look.tokens[position + 1])}" if position + 1 < look.positions
-            else "the end of the text: nothing came yet")
-    st.caption(f"At {labels[position]}; {came}. Layer 0 is the embeddings, layer {look.blocks} the model's output "
-               f"({look.blocks} blocks{f' × {look.heads} heads' if look.heads else ''}).")
+    position = st.select_slider(t("inside.position.label"), options=range(look.positions), key=key,
+                                format_func=labels.__getitem__)
+    came = (t("inside.position.came_next", token=visible_whitespace(look.tokens[position + 1]))
+            if position + 1 < look.positions else t("inside.position.came_end"))
+    shape = tn("inside.position.blocks", look.blocks) + (tn("inside.position.heads", look.heads) if look.heads else "")
+    st.caption(t("inside.position.caption", label=labels[position], came=came, blocks=look.blocks, shape=shape))
     return position
 
 
 def _text_box(current: dict) -> None:
-    st.session_state.setdefault(state.INSIDE_TEXT, current.get("text", EXAMPLE))
-    st.text_area("Text to look inside", key=state.INSIDE_TEXT, height=100, max_chars=MAX_TEXT_CHARS,
-                 help="Any text; or open a chat reply or an inspected token here with its 🔬 button.")
+    st.session_state.setdefault(state.INSIDE_TEXT, current.get("text", example()))
+    st.text_area(t("inside.text.label"), key=state.INSIDE_TEXT, height=100, max_chars=MAX_TEXT_CHARS,
+                 help=t("inside.text.help"))
     left, right = st.columns([1, 3], vertical_alignment="center")
-    left.button("🔬 Look inside", type="primary", on_click=_look_at_text)
-    right.toggle("As a chat message (shows the chat template)", key=INSIDE_AS_CHAT,
-                 help="Wrap the text as one user turn of a chat, as the Chat page sends it, so the special tokens "
-                      "of the chat template are part of what the model reads.")
-    notice = st.session_state.pop(state.INSIDE_NOTICE, None)
-    if notice:
-        getattr(st, notice[0])(notice[1])
+    left.button(t("inside.text.look"), type="primary", on_click=_look_at_text)
+    right.toggle(t("inside.text.as_chat"), key=INSIDE_AS_CHAT, help=t("inside.text.as_chat_help"))
+    _show_notice()
 
 
 def inside_page(lm: LoadedModel | RemoteModel, params: SamplingParams) -> None:
     if isinstance(lm, RemoteModel):
-        st.info("This app talks to a remote inference server: it sends back text and a few log-probabilities, not "
-                "the model's hidden states or attention weights, so there is nothing inside to show here. Run the app "
-                "with its own model (unset MIRROR_BACKEND_URL) to use this page.")
+        st.info(t("inside.remote"))
         return
-    st.caption(INTRO)
+    st.caption(t("inside.intro", lens=fmt_int(LENS_MAX_TOKENS), attention=fmt_int(ATTENTION_MAX_TOKENS)))
     inner = _model_for_insides(lm)
     if inner is None:
         return
     current = _current(inner)
     _text_box(current)
     if current.get("label"):
-        cut = f" The oldest {current['cut']} tokens of its prompt were left out (lens cap)." if current.get("cut") else ""
-        st.caption(f"Looking inside {ORIGINS.get(current['origin'], current['origin'])}: {escape_markdown(current['label'])}, with the "
-                   f"prompt it continued, exactly as the model read it.{cut}")
+        cut = tn("inside.looking.cut", current["cut"]) if current.get("cut") else ""
+        st.caption(t("inside.looking", origin=_origin(current["origin"]), label=escape_markdown(current["label"]),
+                     cut=cut))
     try:
-        with st.spinner("One forward pass, keeping every layer and every head…"):
+        with st.spinner(t("inside.forward_pass")):
             look = look_inside(inner, current["ids"])
     except (InternalsUnavailable, ValueError) as error:
-        st.error(f"Cannot look inside this text: {error}.")
+        st.error(t("inside.cannot_look", error=error))
         return
     position = _position_picker(look, current)
-    tabs = st.tabs(TABS, key="inside_tab", on_change="rerun")
+    # The open tab's label is kept in session state; a language switch reopens the first tab.
+    tabs = st.tabs(tab_labels(), key="inside_tab", on_change="rerun")
     bodies = [lambda: _tokens_tab(inner, look), lambda: lens_view(inner, look, position, params),
               lambda: attention_view(look, position),
               lambda: ablation_view(inner, list(look.token_ids), _default_split(current, look))]
@@ -173,12 +193,12 @@ def inside_page(lm: LoadedModel | RemoteModel, params: SamplingParams) -> None:
             try:
                 body()
             except ValueError as error:
-                st.error(f"That does not work here: {error}")
+                st.error(t("inside.not_here", error=error))
 
 
 def _tokens_tab(lm: LoadedModel, look: Look) -> None:
     tokens_view(lm, list(look.token_ids))
-    with st.expander("🌍 The same sentence in two languages", expanded=False):
+    with st.expander(t("inside.languages.expander"), expanded=False):
         languages_view(lm)
 
 

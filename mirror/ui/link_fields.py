@@ -1,0 +1,142 @@
+"""Which part of each page a lesson link carries, and how opening the link puts it back.
+
+A field reads the page's current value (None: nothing to carry) and applies a value from a link,
+before the page's widgets are drawn and after the link's language is set (tab names are translated).
+A value that cannot be applied raises ValueError and is named to the visitor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import streamlit as st
+
+from mirror.config import MAX_MESSAGE_CHARS, MAX_TEXT_CHARS
+from mirror.services.conversation import check_user_message
+from mirror.services.explorer import TOP_N_RANGE
+from mirror.ui import state
+from mirror.ui.chat import conversation
+from mirror.ui.explorer import page as explorer_page
+from mirror.ui.explorer.kept import KEPT
+from mirror.ui.inside import page as inside_page
+
+
+@dataclass(frozen=True)
+class LinkField:
+    query: str
+    read: Callable[[], str | None]  # the page's value now, as link text
+    apply: Callable[[str], None]  # the link's text back into the page's state (ValueError: cannot)
+
+
+def _text(value: str) -> str:
+    if len(value) > MAX_TEXT_CHARS:
+        raise ValueError(value)
+    return value
+
+
+def _whole(value: str, low: int = 0, high: int = 2**31 - 1) -> int:
+    number = int(value)
+    if not low <= number <= high:
+        raise ValueError(value)
+    return number
+
+
+def _flag(value: str) -> bool:
+    if value not in {"0", "1"}:
+        raise ValueError(value)
+    return value == "1"
+
+
+def _kept(name: str, cast: Callable[[str], object] = str, query: str | None = None) -> LinkField:
+    """A field of the explorer's kept widgets."""
+    def read() -> str | None:
+        value = KEPT.value(name)
+        return None if value is None else str(int(value)) if isinstance(value, bool) else str(value)
+    return LinkField(query or name, read, lambda text: KEPT.set(name, cast(text)))
+
+
+def _tab(query: str, key: str, names: tuple[str, ...], labels: Callable[[], tuple[str, ...] | list[str]]) -> LinkField:
+    """An open lazy tab, carried by its stable name (its label is in the visitor's language)."""
+    def read() -> str | None:
+        label = st.session_state.get(key)
+        shown = list(labels())
+        return names[shown.index(label)] if label in shown else None
+
+    def apply(name: str) -> None:
+        if name not in names:
+            raise ValueError(name)
+        st.session_state[key] = list(labels())[names.index(name)]
+    return LinkField(query, read, apply)
+
+
+# --- Chat: the first question, asked again on opening (with a fixed seed, the same reply) --------------
+def _first_question() -> str | None:
+    turns = conversation().turns
+    return next((turn.content for turn in turns if turn.role == "user"), None)
+
+
+def _ask(text: str) -> None:
+    chat = conversation()
+    if not chat.turns:  # never into a conversation the visitor already has
+        chat.add_user(check_user_message(text, MAX_MESSAGE_CHARS))
+
+
+# --- Token Inspector: the inspected text, the chosen token, the colouring and the table view -----------
+def _inspected() -> str | None:
+    current = st.session_state.get(state.INSPECTOR_CURRENT)
+    return current["text"] if current else None
+
+
+def _inspect(text: str) -> None:
+    state.hand_to_inspector(state.InspectorSource(text=_text(text)))
+
+
+# --- Inside the Mirror: the text, the position, the block, head and layer, the open tab ----------------
+def _inside_text() -> str | None:
+    current = st.session_state.get(state.INSIDE_CURRENT)
+    return current["text"] if current and current.get("origin") == "paste" else None
+
+
+def _look_at(text: str) -> None:
+    st.session_state[state.INSIDE_TEXT] = _text(text)
+    st.session_state[state.INSIDE_CURRENT] = {"text": text, "origin": "paste", "chat": False}
+
+
+def _inside_value(name: str) -> LinkField:
+    def read() -> str | None:
+        value = state.INSIDE_VALUES.value(name)
+        return None if value is None else str(value)
+    return LinkField(name, read, lambda text: state.INSIDE_VALUES.set(name, _whole(text)))
+
+
+def _session_value(query: str, key: str, cast: Callable[[str], object]) -> LinkField:
+    def read() -> str | None:
+        value = st.session_state.get(key)
+        return None if value is None else str(int(value)) if isinstance(value, bool) else str(value)
+
+    def apply(text: str) -> None:
+        st.session_state[key] = cast(text)
+    return LinkField(query, read, apply)
+
+
+def _mode(text: str) -> str:
+    if text not in {"rank", "prob"}:
+        raise ValueError(text)
+    return text
+
+
+PAGE_FIELDS: dict[str, tuple[LinkField, ...]] = {
+    "chat": (LinkField("ask", _first_question, _ask),),
+    "explorer": (_kept("prompt", _text), _kept("chat", _flag), _kept("seed", _whole, "page_seed"),  # the page's own seed, not the sidebar's
+                
+                 _kept("top_n", lambda v: _whole(v, *TOP_N_RANGE)), _kept("tokens", lambda v: _whole(v, 4, 256)),
+                 _tab("tab", state.EXPLORER_TAB, explorer_page.TAB_NAMES, explorer_page.tab_labels)),
+    "inspector": (LinkField("text", _inspected, _inspect),
+                  _session_value("token", state.INSPECTOR_SELECTED, _whole),
+                  _session_value("mode", "insp_mode", _mode),
+                  _session_value("table", "insp_table_view", _flag)),
+    "inside": (LinkField("text", _inside_text, _look_at), _inside_value("position"), _inside_value("block"),
+               _inside_value("head"), _inside_value("layer"),
+               _tab("tab", "inside_tab", inside_page.TAB_KEYS, inside_page.tab_labels)),
+}
