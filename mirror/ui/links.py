@@ -69,13 +69,15 @@ def apply_link(page: AppPage) -> None:
     own = tuple(sorted((k, v) for k, v in query.items() if k in names))
     apply_shared = bool(shared) and _once("shared", shared)
     apply_own = bool(own) and _once(page.key, own)
+    projector = query.get("projector") == "1"
+    if (apply_shared or apply_own or projector) and _once("projector", (projector,)):
+        st.session_state[state.PROJECTOR_VIEW] = projector  # also a bare ?projector=1
     if not (apply_shared or apply_own):
         return
     view = read_view(query, tuple(names))
     problems = list(view.problems)
     if view.lang:
         st.session_state[state.LANGUAGE] = view.lang
-    st.session_state[state.PROJECTOR_VIEW] = view.projector
     if apply_shared:
         _apply_shared(view)
     if apply_own:
@@ -121,18 +123,22 @@ def _make_link(page: AppPage) -> None:
     st.session_state[_LINK_URL] = (page.key, view.query_string(), view.seed is not None)
 
 
-def _projector_changed() -> None:
-    on = bool(st.session_state.get("projector_toggle"))
+def _set_projector(on: bool) -> None:
+    """The visitor's own switch: the URL follows it, and the link's value is not applied over it again."""
     st.session_state[state.PROJECTOR_VIEW] = on
+    st.session_state.setdefault(state.LINK_APPLIED, {})["projector"] = (on,)
     if on:
         st.query_params["projector"] = "1"
     else:
         st.query_params.pop("projector", None)
 
 
+def _projector_changed() -> None:
+    _set_projector(bool(st.session_state.get("projector_toggle")))
+
+
 def _leave_projector() -> None:
-    st.session_state[state.PROJECTOR_VIEW] = False
-    st.query_params.pop("projector", None)
+    _set_projector(False)
 
 
 def link_controls(page: AppPage) -> None:
@@ -160,7 +166,8 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [da
 .stMainBlockContainer p, .stMainBlockContainer li, .stMainBlockContainer label,
 .stMainBlockContainer [data-testid="stMarkdownContainer"], .stMainBlockContainer [data-testid="stCaptionContainer"]
   { font-size: 1.35rem !important; line-height: 1.5; }
-.stMainBlockContainer h1 { font-size: 3.2rem !important; }
+.stMainBlockContainer textarea, .stMainBlockContainer input { font-size: 1.35rem !important; }
+.stMainBlockContainer h1 { font-size: 3.8rem !important; }
 .stMainBlockContainer h2, .stMainBlockContainer h3 { font-size: 2.2rem !important; }
 </style>"""
 

@@ -56,6 +56,7 @@ def test_a_link_opened_in_a_fresh_browser_shows_the_same_inspector_view(streamli
         student.goto(link, wait_until="domcontentloaded")
         expect_shown(student, student.locator(".mm-text").first, LOAD_MS)
         expect_idle(student, LOAD_MS)
+        expect(student.locator("textarea").first).to_have_value(TEXT, timeout=LOAD_MS)  # the box fills in last
         seen_by_student = _view(student)
         student.screenshot(path=str(artifacts_dir / "lesson-link-student.png"), full_page=True)
     finally:
@@ -64,3 +65,23 @@ def test_a_link_opened_in_a_fresh_browser_shows_the_same_inspector_view(streamli
     assert seen_by_student == seen_by_teacher
     assert seen_by_student["lang"] == "ru" and seen_by_student["text"] == TEXT
     assert "Инспектор токенов" in seen_by_student["menu"]  # the menu too, from the link's first run
+
+
+def test_the_projector_view_has_no_sidebar_and_larger_type(streamlit_server, browser_page, artifacts_dir):
+    page = browser_page
+    font_size = "parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)"
+    page.goto(f"{streamlit_server}/Token_Inspector", wait_until="domcontentloaded")
+    expect_shown(page, page.locator("textarea").first, LOAD_MS)
+    expect_idle(page, LOAD_MS)
+    normal = page.evaluate(font_size)
+    page.goto(f"{streamlit_server}/Token_Inspector?projector=1&lang=en", wait_until="domcontentloaded")
+    leave = page.get_by_role("button", name="Leave the projector view")
+    expect_shown(page, leave, LOAD_MS)
+    expect_idle(page, LOAD_MS)
+    expect(page.get_by_test_id("stSidebar")).to_be_hidden(timeout=LOAD_MS)
+    assert page.evaluate(font_size) > 1.25 * normal
+    body = "parseFloat(getComputedStyle(document.querySelector('[data-testid=stMainBlockContainer] p')).fontSize)"
+    assert page.evaluate(body) >= 20
+    page.screenshot(path=str(artifacts_dir / "projector-view.png"))
+    leave.click()
+    expect(page.get_by_test_id("stSidebar")).to_be_visible(timeout=LOAD_MS)
