@@ -13,7 +13,7 @@ from mirror.config import MAX_TEXT_CHARS
 from mirror.engine.detokenize import tokenizer_bytes_reader
 from mirror.engine.generation import Generation
 from mirror.services.prompts import context_ids
-from mirror.i18n import LANGUAGES, current_language, fmt_int, fmt_number, fmt_percent, labeller, t, tn
+from mirror.i18n import LANGUAGES, Language, current_language, fmt_int, fmt_number, fmt_percent, labeller, t, tn
 from mirror.services.inspector import (
     BUCKETS,
     Summary,
@@ -116,6 +116,17 @@ def _alternatives_chart(token: Any) -> alt.Chart:
     ).properties(height=260)
 
 
+def shown_token(token: str, index: int, pieces: list[str] | None, language: Language) -> str:
+    """A token as the chooser lists it: a piece of a character split over several tokens (alone it decodes
+    to U+FFFD) is named as a part of that character, the token that completes it shows the character."""
+    if "\ufffd" not in token or pieces is None or index >= len(pieces):
+        return visible_whitespace(token)
+    if pieces[index]:
+        return visible_whitespace(pieces[index])
+    whole = next((piece for piece in pieces[index + 1:] if piece), "")
+    return t("inspector.token_part", language=language, char=whole[:1] or "?")
+
+
 def _bits(value: float) -> str:
     return t("inspector.bits", value=fmt_number(value, 2))
 
@@ -123,9 +134,10 @@ def _bits(value: float) -> str:
 def _token_details(lm: LoadedModel, current: dict[str, Any], score: TextScore, params: SamplingParams) -> None:
     tokens = score.tokens
     language = current_language()  # format_func runs later, maybe on another thread
+    pieces = _pieces(lm.info.name, tuple(current["ids"]), lm)
     index = st.selectbox(
         t("inspector.choose_token"), range(len(tokens)), key=state.INSPECTOR_SELECTED,
-        format_func=lambda i: (f"#{tokens[i].index} {visible_whitespace(tokens[i].token)}  "
+        format_func=lambda i: (f"#{tokens[i].index} {shown_token(tokens[i].token, i, pieces, language)}  "
                                f"(p={fmt_number(tokens[i].prob, 3, language)})"),
     )
     token = tokens[index]

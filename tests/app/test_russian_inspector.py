@@ -55,6 +55,10 @@ def test_inspecting_a_text_in_russian_in_every_view(bundled):
     # Letters split over two tokens still read whole: the coloured text is the text, exactly.
     assert html.unescape(re.sub(r"<[^>]+>", "", _coloured(at))).replace("⏎\n", "\n") == example
     assert at.radio(key="insp_mode").options == ["по группе рангов (GLTR)", "по вероятности"]
+    # The token chooser names a split letter's pieces instead of showing U+FFFD.
+    options = at.selectbox(key=state.INSPECTOR_SELECTED).options
+    assert options and not any("\ufffd" in option for option in options)
+    assert any("часть символа" in option for option in options)
 
     for mode in ("rank", "prob"):
         at.radio(key="insp_mode").set_value(mode).run()
@@ -102,3 +106,14 @@ def test_a_blank_text_gets_a_russian_hint_and_the_example_follows_the_language(b
     at.button_group(key="language_switch").set_value("en").run()
     assert not at.exception, at.exception
     assert at.text_area(key=state.INSPECTOR_TEXT).value == t("inspector.example", language="en")
+
+
+def test_the_token_chooser_names_pieces_of_a_split_letter_instead_of_showing_a_replacement_mark():
+    from mirror.ui.inspector import shown_token
+
+    pieces = ["", "З", "е"]  # "З" split over two tokens: the first decodes to U+FFFD alone
+    assert shown_token("\ufffd", 0, pieces, "ru") == "(часть символа «З»)"
+    assert shown_token("\ufffd", 0, pieces, "en") == "(part of “З”)"
+    assert shown_token("\ufffd", 1, pieces, "ru") == "З"
+    assert shown_token("е", 2, pieces, "ru") == "е"
+    assert shown_token("\ufffd", 0, None, "ru") == "\ufffd"  # no bytes to read: the token as it decodes

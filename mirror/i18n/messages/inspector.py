@@ -151,4 +151,5 @@ MESSAGES: dict[str, Text] = {
     "compare.second_heading": Text("**Second text**", "**Второй текст**"),
     "compare.this_series": Text("this text", "этот текст"),
     "compare.second_series": Text("second text", "второй текст"),
+    "token_part": Text("(part of “{char}”)", "(часть символа «{char}»)"),
 }
