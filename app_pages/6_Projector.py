@@ -1,7 +1,7 @@
 """Projector: the teacher's live "Guess the next word" round, for the big screen."""
 
 from mirror.ui.classroom import projector_page
-from mirror.ui.page import current_frame
+from mirror.ui.frame import current_frame
 
 lm, params = current_frame()
 if lm is not None:

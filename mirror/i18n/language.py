@@ -33,19 +33,12 @@ def current_language() -> Language:
     return language if language in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def set_language(language: Language) -> None:
-    """Make `language` the language of this thread's context (the UI calls it at the start of every run)."""
-    if language not in LANGUAGES:
-        raise ValueError(f"unknown language {language!r}: choose one of {', '.join(LANGUAGES)}")
-    _current.set(language)
-
-
 @contextmanager
 def using_language(language: Language) -> Iterator[None]:
-    """Run a block in `language` and restore the previous one after it."""
-    token = _current.set(language) if language in LANGUAGES else None
-    if token is None:
+    """Run a block in `language` and restore the previous one after it (the CLI, tests)."""
+    if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}: choose one of {', '.join(LANGUAGES)}")
+    token = _current.set(language)
     try:
         yield
     finally:

@@ -22,7 +22,6 @@ from mirror.services.store import Store, StoreError
 from mirror.text import escape_markdown
 from mirror.ui import state
 from mirror.ui.identity import current_person, logged_in_email
-from mirror.ui.language import apply_language
 from mirror.ui.pages import TEACHER, link_to
 from mirror.ui.store import get_store
 from mirror.ui.teacher import is_teacher
@@ -71,7 +70,6 @@ def _join_form(store: Store, person: str) -> None:
 
 @st.fragment(run_every=REFRESH_S)
 def _student_round(store: Store, code: str, person: str) -> None:
-    apply_language()  # a fragment's own rerun starts here, not in the entrypoint
     current = store.classes.latest_round(code)
     if current is None:
         st.info(t("classroom.class.waiting"))
@@ -157,7 +155,6 @@ def _example_key(example: str | None) -> str:
 
 @st.fragment(run_every=REFRESH_S)
 def _projector_round(store: Store, lm: LoadedModel, code: str, params: SamplingParams) -> None:
-    apply_language()  # a fragment's own rerun starts here, not in the entrypoint
     members = store.classes.members(code)
     current = store.classes.latest_round(code)
     if current is None:

@@ -1,7 +1,8 @@
 """The language of this visitor: the sidebar switch, then `?lang=` in the URL, then the browser's language.
 
-`apply_language()` runs first in every script run (before any text is drawn) and sets the catalog's
-language (`mirror.i18n`) for the run; `language_switch()` draws the switch in the sidebar.
+`apply_language()` runs first in every script run (before any text is drawn) and keeps the run's language
+in session state, where the catalog (`mirror.i18n`) reads it through the source registered here, also in
+callbacks and fragment reruns; `language_switch()` draws the switch in the sidebar.
 """
 
 from __future__ import annotations

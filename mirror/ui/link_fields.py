@@ -2,17 +2,19 @@
 
 A field reads the page's current value (None: nothing to carry) and applies a value from a link,
 before the page's widgets are drawn and after the link's language is set (tab names are translated).
-A value that cannot be applied raises ValueError and is named to the visitor.
+A value that cannot be applied raises ValueError and is named to the visitor (a text too long for a
+link is already dropped by `mirror.services.lesson_links.read_view`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
-from mirror.config import MAX_MESSAGE_CHARS, MAX_TEXT_CHARS
+from mirror.config import MAX_MESSAGE_CHARS
 from mirror.services.conversation import check_user_message
 from mirror.services.explorer import TOP_N_RANGE
 from mirror.ui import state
@@ -29,12 +31,6 @@ class LinkField:
     apply: Callable[[str], None]  # the link's text back into the page's state (ValueError: cannot)
 
 
-def _text(value: str) -> str:
-    if len(value) > MAX_TEXT_CHARS:
-        raise ValueError(value)
-    return value
-
-
 def _whole(value: str, low: int = 0, high: int = 2**31 - 1) -> int:
     number = int(value)
     if not low <= number <= high:
@@ -48,12 +44,18 @@ def _flag(value: str) -> bool:
     return value == "1"
 
 
-def _kept(name: str, cast: Callable[[str], object] = str, query: str | None = None) -> LinkField:
+def _as_text(value: Any) -> str | None:
+    return None if value is None else str(int(value)) if isinstance(value, bool) else str(value)
+
+
+def _value(query: str, get: Callable[[], Any], put: Callable[[Any], None], cast: Callable[[str], Any]) -> LinkField:
+    """A field that is one value the page keeps: read with `get`, restored with `put` after `cast`."""
+    return LinkField(query, lambda: _as_text(get()), lambda text: put(cast(text)))
+
+
+def _kept(name: str, cast: Callable[[str], Any] = str, query: str | None = None) -> LinkField:
     """A field of the explorer's kept widgets."""
-    def read() -> str | None:
-        value = KEPT.value(name)
-        return None if value is None else str(int(value)) if isinstance(value, bool) else str(value)
-    return LinkField(query or name, read, lambda text: KEPT.set(name, cast(text)))
+    return _value(query or name, lambda: KEPT.value(name), lambda value: KEPT.set(name, value), cast)
 
 
 def _tab(query: str, key: str, names: tuple[str, ...], labels: Callable[[], tuple[str, ...] | list[str]]) -> LinkField:
@@ -89,7 +91,7 @@ def _inspected() -> str | None:
 
 
 def _inspect(text: str) -> None:
-    state.hand_to_inspector(state.InspectorSource(text=_text(text)))
+    state.hand_to_inspector(state.InspectorSource(text=text))
 
 
 # --- Inside the Mirror: the text, the position, the block, head and layer, the open tab ----------------
@@ -99,25 +101,18 @@ def _inside_text() -> str | None:
 
 
 def _look_at(text: str) -> None:
-    st.session_state[state.INSIDE_TEXT] = _text(text)
+    st.session_state[state.INSIDE_TEXT] = text
     st.session_state[state.INSIDE_CURRENT] = {"text": text, "origin": "paste", "chat": False}
 
 
 def _inside_value(name: str) -> LinkField:
-    def read() -> str | None:
-        value = state.INSIDE_VALUES.value(name)
-        return None if value is None else str(value)
-    return LinkField(name, read, lambda text: state.INSIDE_VALUES.set(name, _whole(text)))
+    return _value(name, lambda: state.INSIDE_VALUES.value(name), lambda value: state.INSIDE_VALUES.set(name, value),
+                  _whole)
 
 
-def _session_value(query: str, key: str, cast: Callable[[str], object]) -> LinkField:
-    def read() -> str | None:
-        value = st.session_state.get(key)
-        return None if value is None else str(int(value)) if isinstance(value, bool) else str(value)
-
-    def apply(text: str) -> None:
-        st.session_state[key] = cast(text)
-    return LinkField(query, read, apply)
+def _session_value(query: str, key: str, cast: Callable[[str], Any]) -> LinkField:
+    return _value(query, lambda: st.session_state.get(key), lambda value: st.session_state.__setitem__(key, value),
+                  cast)
 
 
 def _mode(text: str) -> str:
@@ -128,7 +123,7 @@ def _mode(text: str) -> str:
 
 PAGE_FIELDS: dict[str, tuple[LinkField, ...]] = {
     "chat": (LinkField("ask", _first_question, _ask),),
-    "explorer": (_kept("prompt", _text), _kept("chat", _flag), _kept("seed", _whole, "page_seed"),  # the page's own seed, not the sidebar's
+    "explorer": (_kept("prompt"), _kept("chat", _flag), _kept("seed", _whole, "page_seed"),  # the page's own seed, not the sidebar's
                 
                  _kept("top_n", lambda v: _whole(v, *TOP_N_RANGE)), _kept("tokens", lambda v: _whole(v, 4, 256)),
                  _tab("tab", state.EXPLORER_TAB, explorer_page.TAB_NAMES, explorer_page.tab_labels)),

@@ -15,7 +15,7 @@ from mirror.ui import state
 from mirror.ui.identity import keep_identity
 from mirror.ui.language import apply_language, language_switch
 from mirror.ui.links import apply_link, link_controls, link_notices, projector_view
-from mirror.ui.frame import Frame, current_frame  # noqa: F401  (the pages read it from here)
+from mirror.ui.frame import Frame
 from mirror.ui.pages import AppPage
 from mirror.ui.style import page_head
 

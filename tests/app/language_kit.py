@@ -43,8 +43,9 @@ def proto_texts(message: Message, field: str = "") -> Iterator[tuple[str, str]]:
                     yield from proto_texts(item, name)
 
 
-def shown_texts(at: AppTest) -> list[tuple[str, str]]:
-    """(field name, text) of every string in every element the last run drew, sidebar included."""
+def shown_texts(at: AppTest, root=None) -> list[tuple[str, str]]:
+    """(field name, text) of every string in every element the last run drew below `root` (default: all of
+    the page, sidebar included)."""
     found: list[tuple[str, str]] = []
 
     def walk(node) -> None:
@@ -54,7 +55,7 @@ def shown_texts(at: AppTest) -> list[tuple[str, str]]:
         for child in getattr(node, "children", {}).values():
             walk(child)
 
-    walk(at._tree)
+    walk(at._tree if root is None else root)
     return [(f, text) for f, text in found if f not in {"id", "page_script_hash", "form_id", "icon", "format"}]
 
 

@@ -85,20 +85,10 @@ def test_the_projector_view_hides_the_sidebar_and_has_a_way_out(bundled):
 
 def _main_texts(at: AppTest) -> list[str]:
     """Everything the page's main area shows (not the sidebar, which holds the link itself)."""
-    from tests.app.language_kit import proto_texts
+    from tests.app.language_kit import shown_texts
 
-    found: list[str] = []
-
-    def walk(node) -> None:
-        proto = getattr(node, "proto", None)
-        if proto is not None and hasattr(proto, "ListFields"):
-            # raw_value: how the value reached the widget (typed, or set from session state), not what it shows
-            found.extend(text for field, text in proto_texts(proto) if field not in {"id", "form_id", "raw_value"})
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at.main)
-    return found
+    # raw_value: how the value reached the widget (typed, or set from session state), not what it shows
+    return [text for field, text in shown_texts(at, at.main) if field != "raw_value"]
 
 
 def _link_of(at: AppTest) -> dict[str, str]:
