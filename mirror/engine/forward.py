@@ -8,9 +8,10 @@ Call these on the model's owner thread (`LoadedModel.run`), inside `torch.infere
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+import weakref
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -78,6 +79,85 @@ def sequence_batch_logits(model: SequenceBatching, caches: Sequence[Any], tokens
 def all_logits(model: CausalLM, ids: torch.Tensor) -> torch.Tensor:
     """(positions, vocab) logits at every position of one sequence `ids` (1-D), without a cache."""
     return model(input_ids=ids[None]).logits[0].to(torch.float32)
+
+
+class SplitHead(NamedTuple):
+    body: torch.nn.Module  # the model without its output layer: gives the last hidden states
+    head: torch.nn.Module
+    softcap: float | None  # Gemma's final logit soft-capping, applied after the head
+
+
+# Per model: its split head, or None where the split does not give the model's own logits.
+_SPLIT_HEADS: "weakref.WeakKeyDictionary[torch.nn.Module, SplitHead | None]" = weakref.WeakKeyDictionary()
+PROBE_TOKENS = 8
+PROBE_TOLERANCE = 1e-3  # logits are tens; a matmul over fewer rows may round differently
+
+
+def _split_of(model: torch.nn.Module) -> SplitHead | None:
+    body = getattr(model, "base_model", None)
+    get_head = getattr(model, "get_output_embeddings", None)
+    head = get_head() if callable(get_head) else None
+    if body is None or body is model or not isinstance(head, torch.nn.Module):
+        return None
+    cap = getattr(getattr(model, "config", None), "final_logit_softcapping", None)
+    return SplitHead(body, head, float(cap) if cap else None)
+
+
+def _head_logits(split: SplitHead, hidden: torch.Tensor) -> torch.Tensor:
+    logits = split.head(hidden)
+    if split.softcap is not None:
+        logits = torch.tanh(logits / split.softcap) * split.softcap
+    return logits.to(torch.float32)
+
+
+def _last_hidden(split: SplitHead, ids: torch.Tensor) -> torch.Tensor:
+    return split.body(input_ids=ids[None], use_cache=False).last_hidden_state[0]
+
+
+def _checked_split(model: CausalLM, ids: torch.Tensor) -> SplitHead | None:
+    """The model's split head if, on a short probe, it gives the model's own logits (checked once per model).
+
+    A model whose forward does more than body + head (a logit scale, say) fails the probe and keeps
+    the whole-sequence path.
+    """
+    if not isinstance(model, torch.nn.Module):
+        return None
+    if model not in _SPLIT_HEADS:
+        split = _split_of(model)
+        if split is not None:
+            probe = ids[:PROBE_TOKENS]
+            try:
+                mine = _head_logits(split, _last_hidden(split, probe))
+            except (TypeError, AttributeError):
+                split = None
+            else:
+                theirs = all_logits(model, probe)
+                if mine.shape != theirs.shape or not torch.allclose(mine, theirs, rtol=0, atol=PROBE_TOLERANCE):
+                    split = None
+        _SPLIT_HEADS[model] = split
+    return _SPLIT_HEADS[model]
+
+
+def accepted_split(model: CausalLM) -> SplitHead | None:
+    """The split the probe accepted for `model`; None when it refused it or has not run yet."""
+    return _SPLIT_HEADS.get(model) if isinstance(model, torch.nn.Module) else None
+
+
+def logits_in_blocks(model: CausalLM, ids: torch.Tensor, start: int, stop: int,
+                     rows: int) -> Iterator[torch.Tensor]:
+    """The float32 logits at positions start..stop-1 of one sequence `ids` (1-D), `rows` positions at a time.
+
+    One forward pass gives the last hidden states, and the output layer runs on one block of them at
+    a time, so a long text never holds (positions x vocabulary) logits at once: with a 262k-token
+    vocabulary that is about 1 MB per position.
+    """
+    split = _checked_split(model, ids)
+    if split is None:
+        yield from all_logits(model, ids)[start:stop].split(rows)
+        return
+    hidden = _last_hidden(split, ids)[start:stop]
+    for block in hidden.split(rows):
+        yield _head_logits(split, block)
 
 
 class InternalsUnavailable(ValueError):

@@ -18,6 +18,7 @@ from mirror.engine.sampling import LOG2
 from mirror.models import LoadedModel
 
 TOP_ALTERNATIVES = 10
+SCORE_BLOCK = 256  # positions whose logits are held at once
 # Byte-level models treat this as "start of a document"; it gives the first token a context to be scored in.
 DOCUMENT_START_TOKENS = ("<|endoftext|>", "<s>", "<|begin_of_text|>")
 
@@ -80,11 +81,11 @@ def start_token_id(tokenizer: Any) -> int | None:
 
 def _score_positions(lm: LoadedModel, ids: torch.Tensor, first: int, top: int) -> list[dict[str, Any]]:
     """Score ids[first:] given everything before them in `ids` (1-D), in one forward pass."""
-    logits = forward.all_logits(lm.model, ids)[first - 1 : -1]
     targets = ids[first:, None]
     rows: list[dict[str, Any]] = []
-    # Row blocks keep the (tokens x vocabulary) work in cache; each figure needs one pass over a block.
-    for block, target in zip(logits.split(256), targets.split(256)):
+    # Blocks of positions bound the memory a long text takes; each figure needs one pass over a block.
+    blocks = forward.logits_in_blocks(lm.model, ids, first - 1, len(ids) - 1, SCORE_BLOCK)
+    for block, target in zip(blocks, targets.split(SCORE_BLOCK), strict=True):
         lse = torch.logsumexp(block, dim=-1, keepdim=True)
         probs = torch.exp(block - lse)
         entropy = (lse[:, 0] - (probs * block).sum(dim=-1)) / LOG2  # H = log Z - E[z], in bits
