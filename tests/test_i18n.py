@@ -43,11 +43,11 @@ def test_counted_texts_have_every_plural_form():
 
 
 def _literal_keys() -> list[tuple[Path, int, str]]:
-    """Every key the code passes as a plain string to t() or tn()."""
+    """Every key the code passes as a plain string to t(), tn() or phrase()."""
     found = []
     for path in SOURCES:
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"t", "tn"} \
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"t", "tn", "phrase"} \
                     and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
                 found.append((path.relative_to(ROOT), node.lineno, node.args[0].value))
     return found

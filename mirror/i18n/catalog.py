@@ -8,15 +8,16 @@ separated by `|`: English one|other, Russian one|few|many (1 ответ, 2 от�
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import MappingProxyType, ModuleType
 from typing import Any
 
 from mirror.i18n.formats import fmt_int
 from mirror.i18n.language import Language, current_language
-from mirror.i18n.messages import chat, classroom, common, explorer, home, inside, inspector
+from mirror.i18n.messages import chat, classroom, common, explorer, home, inside, inspector, models
 from mirror.i18n.text import Text
 
-AREAS: tuple[ModuleType, ...] = (common, home, chat, explorer, inspector, inside, classroom)
+AREAS: tuple[ModuleType, ...] = (common, home, chat, explorer, inspector, inside, classroom, models)
 
 
 class MissingText(KeyError):
@@ -76,3 +77,30 @@ def labeller(key_of: Callable[[Any], str], /, **fields: object) -> Callable[[Any
     """
     language = current_language()
     return lambda option: t(key_of(option), language=language, **fields)
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A catalog text written when it is read, in the reader's language.
+
+    For what outlives the run that made it: an error raised on the model's own thread (where the
+    visitor's language is not known), a note kept with a model every session shares. Fields that are
+    phrases themselves are written in the same language.
+    """
+
+    key: str
+    fields: tuple[tuple[str, object], ...] = ()
+
+    def text(self, language: Language | None = None) -> str:
+        language = language or current_language()
+        fields = {name: value.text(language) if isinstance(value, Phrase) else value for name, value in self.fields}
+        return t(self.key, language, **fields)
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def phrase(key: str, /, **fields: object) -> Phrase:
+    """`t(key, **fields)`, to be written later (see `Phrase`)."""
+    text_of(key)  # a missing key fails where the phrase is made, not where it is read
+    return Phrase(key, tuple(fields.items()))

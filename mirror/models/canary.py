@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from mirror.config import BUNDLED_GGUF
+from mirror.i18n import Phrase, phrase
 from mirror.models.gguf_f16 import f16_gguf
 from mirror.models.llamacpp import LlamaCppCausalLM
 from mirror.models.machine import cpu_description
@@ -63,12 +64,11 @@ class Verdict:
     key: str
     cached: bool = False  # read from the cache folder instead of run now
 
-    def message(self, fallback: str) -> str:
-        """The line the app shows when the runtime is refused."""
+    def message(self, fallback: str) -> Phrase:
+        """The line the app shows when the runtime is refused (the reason stays as the child reported it)."""
         library = "llama.cpp" if self.runtime.startswith("llamacpp") else self.runtime
-        if self.reason.startswith("hung"):
-            return f"{library} {self.reason} on this CPU; using {fallback}"
-        return f"{library} crashed on this CPU: {self.reason}; using {fallback}"
+        key = "models.runtime.hung" if self.reason.startswith("hung") else "models.runtime.crashed"
+        return phrase(key, library=library, reason=self.reason, fallback=fallback)
 
 
 def library_fingerprint(distribution: str) -> str:

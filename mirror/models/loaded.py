@@ -18,6 +18,7 @@ import torch
 
 from mirror.config import DEFAULT_MAX_BATCH, DEFAULT_PREFIX_CACHE_MB
 from mirror.engine.detokenize import decode_whole
+from mirror.i18n import current_language
 from mirror.engine.scheduler import Scheduler
 
 T = TypeVar("T")
@@ -36,18 +37,23 @@ class ModelInfo:
     load_seconds: float
     from_cache: bool
     has_chat_template: bool
-    note: str = ""
+    note: str = ""  # in English; `note_in` gives it in another language
     runtime: str = "torch"
     speed_choices: str = ""  # CPU-specific choices made by measurement at load time, and why
     # The same in every language the app speaks, for the model card (language -> text; not in `to_dict`).
     speed_choices_shown: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    note_shown: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def note_in(self, language: str) -> str:
+        """`note` in `language` (in English where it was not written in that language)."""
+        return self.note_shown.get(language, self.note)
 
     def speed_choices_in(self, language: str) -> str:
         """`speed_choices` in `language` (in English where it was not written in that language)."""
         return self.speed_choices_shown.get(language, self.speed_choices)
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: value for name, value in asdict(self).items() if name != "speed_choices_shown"}
+        return {name: value for name, value in asdict(self).items() if name not in ("speed_choices_shown", "note_shown")}
 
 
 class LoadedModel:
@@ -69,6 +75,12 @@ class LoadedModel:
     @property
     def device(self) -> torch.device:
         return self.model.device
+
+    @property
+    def note(self) -> str:
+        """What the model card says about this choice, in the current language (`info.note` is English:
+        the model is shared by every session, whatever language each one speaks)."""
+        return self.info.note_in(current_language())
 
     @property
     def context_length(self) -> int:

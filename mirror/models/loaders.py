@@ -18,7 +18,7 @@ from typing import Any, Literal
 import torch
 
 from mirror.config import BUNDLED_GGUF, Settings
-from mirror.i18n import LANGUAGES, t
+from mirror.i18n import LANGUAGES, Phrase, phrase, t
 from mirror.models.canary import check_runtime
 from mirror.models.fastlinear import choose_layout
 from mirror.models.gemma import load_gemma
@@ -52,11 +52,12 @@ def _load_pretrained(spec: ModelSpec, dtype: torch.dtype) -> tuple[Any, Any]:
         tokenizer = AutoTokenizer.from_pretrained(spec.location, trust_remote_code=False)
         model = AutoModelForCausalLM.from_pretrained(spec.location, dtype=dtype, trust_remote_code=False)
     except Exception as error:  # transformers and huggingface_hub raise many kinds; all mean "cannot load"
-        tried = (f"the local folder {spec.location}" if spec.kind == "local" else
-                 f"the local Hugging Face cache and the Hub for {spec.location!r}"
-                 + (" (offline mode is on: HF_HUB_OFFLINE)" if os.environ.get("HF_HUB_OFFLINE") else ""))
+        tried = (phrase("models.load.tried_folder", location=spec.location) if spec.kind == "local" else
+                 phrase("models.load.tried_hub", location=spec.location))
+        offline = phrase("models.load.offline") if spec.kind != "local" and os.environ.get("HF_HUB_OFFLINE") else ""
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ModelLoadError(f"Could not load model {spec.name!r}: tried {tried}. {first_line}") from error
+        raise ModelLoadError(phrase("models.load.failed", name=spec.name, tried=tried, offline=offline,
+                                    detail=first_line)) from error
     return model, tokenizer
 
 
@@ -106,22 +107,20 @@ def _load_on_this_thread(spec: ModelSpec, device: str, dtype: torch.dtype, cache
     return model, tokenizer, from_cache, choices
 
 
-def _trusted_runtime(runtime: str, spec: ModelSpec, cache_root: Path | None) -> tuple[str, str]:
+def _trusted_runtime(runtime: str, spec: ModelSpec, cache_root: Path | None) -> tuple[str, Phrase | None]:
     """(runtime to load, note): a native runtime is first tried in a child process (mirror/models/canary.py);
     if it crashes or hangs there, the default runtime is loaded instead and the note says why."""
     if runtime not in LLAMACPP_RUNTIMES:
-        return runtime, ""
+        return runtime, None
     if spec.kind != "bundled":
-        raise ModelLoadError("The llamacpp runtimes run the bundled GGUF model only; use the torch runtime for "
-                             f"{spec.name}.")
+        raise ModelLoadError(phrase("models.runtime.bundled_only", name=spec.name))
     if importlib.util.find_spec("llama_cpp") is None:
-        raise ModelLoadError("The llamacpp runtime needs llama-cpp-python: run `make llamacpp` "
-                             "(it builds it portably; see README).")
+        raise ModelLoadError(phrase("models.runtime.needs_llamacpp"))
     verdict = check_runtime(runtime, cache_root)
     if verdict.ok:
-        return runtime, ""
+        return runtime, None
     note = verdict.message(fallback="torch")
-    logging.getLogger("mirror").warning("%s", note)
+    logging.getLogger("mirror").warning("%s", note.text("en"))
     return "torch", note
 
 
@@ -134,11 +133,12 @@ def load_model(name: str | None = None, device: str | None = None, dtype: str | 
     settings = Settings.from_env()
     runtime = (runtime or settings.runtime).lower()
     if runtime not in RUNTIMES:
-        raise ModelLoadError(f"Unknown runtime {runtime!r}; use one of {', '.join(RUNTIMES)}.")
+        raise ModelLoadError(phrase("models.runtime.unknown", runtime=runtime, choices=", ".join(RUNTIMES)))
     spec = resolve_model(name if name is not None else settings.model)
     cache_root = settings.cache_dir if cache_dir == "default" else cache_dir
     started = time.perf_counter()
     runtime, refused = _trusted_runtime(runtime, spec, cache_root)
+    notes = {language: " ".join(note.text(language) for note in (spec.note, refused) if note) for language in LANGUAGES}
     chosen_device = "cpu" if runtime.startswith("llamacpp") else choose_device(device or settings.device)
     chosen_dtype = choose_dtype(chosen_device, "bfloat16" if runtime == "torch-bf16" else dtype or settings.dtype)
 
@@ -163,7 +163,8 @@ def load_model(name: str | None = None, device: str | None = None, dtype: str | 
         load_seconds=time.perf_counter() - started,
         from_cache=from_cache,
         has_chat_template=bool(getattr(tokenizer, "chat_template", None)),
-        note=" ".join(filter(None, [spec.note, refused])),
+        note=notes["en"],
+        note_shown=notes,
         runtime=runtime,
         speed_choices=speed_choices.get("en", ""),
         speed_choices_shown=speed_choices,

