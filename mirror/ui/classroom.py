@@ -21,6 +21,7 @@ from mirror.services.classroom import ClassError, RoundResult
 from mirror.services.store import Store, StoreError
 from mirror.text import escape_markdown
 from mirror.ui import state
+from mirror.ui.charts import show_chart
 from mirror.ui.identity import current_person, logged_in_email
 from mirror.ui.pages import TEACHER, link_to
 from mirror.ui.store import get_store
@@ -200,7 +201,7 @@ def _show_result(result: RoundResult) -> None:
         tooltip=[alt.Tooltip("word:N", title=t("classroom.chart.word")),
                  alt.Tooltip("who:N", title=t("classroom.chart.who")),
                  alt.Tooltip("share:Q", format=".1%", title=t("classroom.chart.share_tooltip"))])
-    st.altair_chart(chart, width="stretch")
+    show_chart(chart, width="stretch")
     who = ", ".join(result.top_guessers) if result.top_guessers else t("classroom.result.nobody")
     st.success(t("classroom.result.top", word=escape_markdown(result.top_word),
                  probability=fmt_percent(result.top_prob, 0), who=escape_markdown(who)))

@@ -31,6 +31,7 @@ from mirror.services.remote import RemoteModel
 from mirror.engine.sampling import SamplingParams
 from mirror.text import visible_whitespace
 from mirror.ui import state
+from mirror.ui.charts import show_chart
 from mirror.ui.remote_views import remote_inspector
 from mirror.ui.pages import INSIDE, switch_to
 from mirror.ui.state import InsideSource, InspectorSource
@@ -151,7 +152,7 @@ def _token_details(lm: LoadedModel, current: dict[str, Any], score: TextScore, p
     if sampler and token.index < len(sampler) and sampler[token.index] is not None:
         cols[4].metric(t("inspector.metric.prob_sampler"), fmt_number(sampler[token.index], 4),
                        help=t("inspector.metric.prob_sampler.help"))
-    st.altair_chart(_alternatives_chart(token), width="stretch")
+    show_chart(_alternatives_chart(token), width="stretch")
     st.button(t("inspector.inside.button"), key="insp_inside", on_click=_open_inside, args=(lm, current, token.index),
               help=t("inspector.inside.help"))
 
@@ -258,7 +259,7 @@ def _compare(lm: LoadedModel, score: TextScore) -> None:
         with right:
             st.markdown(t("inspector.compare.second_heading"))
             second = _summary(other_score)
-        st.altair_chart(_bucket_chart({t("inspector.compare.this_series"): first.bucket_shares,
+        show_chart(_bucket_chart({t("inspector.compare.this_series"): first.bucket_shares,
                                        t("inspector.compare.second_series"): second.bucket_shares}), width="stretch")
 
 
@@ -331,10 +332,10 @@ def inspector_page(lm: LoadedModel | RemoteModel, params: SamplingParams) -> Non
     st.subheader(t("inspector.summary"))
     left, right = st.columns([1, 2])
     with left:
-        st.altair_chart(_bucket_chart({t("inspector.compare.this_series"): Summary.of(score).bucket_shares}),
+        show_chart(_bucket_chart({t("inspector.compare.this_series"): Summary.of(score).bucket_shares}),
                         width="stretch")
     with right:
-        st.altair_chart(_surprisal_chart(table), width="stretch")
+        show_chart(_surprisal_chart(table), width="stretch")
     st.markdown(t("inspector.least_confident"))
     st.dataframe(_shown_table(pd.DataFrame([
         {"position": token.index, "token": token.token, "probability": token.prob, "rank": token.rank,

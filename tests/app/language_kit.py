@@ -7,10 +7,13 @@
 3. No other text (Markdown, captions, notices) has an English phrase: three English words in a row, one of
    them a function word ("the", "of", ...). Model output is English too, so a test passes what the model
    wrote as `allowed`.
+
+Every chart must also write its numbers the Russian way (45,2 %), through Vega's number locale.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 
@@ -117,6 +120,19 @@ def each_tab(at: AppTest, key: str) -> Iterator[str]:
         yield label
 
 
+def charts_without_russian_numbers(at: AppTest) -> list[str]:
+    """The charts on the page whose numbers (axes, tooltips) Vega would write the English way (0.5, 45%)."""
+    wrong = []
+    for chart in at.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        number = spec.get("config", {}).get("locale", {}).get("number", {})
+        if number.get("decimal") != "," or number.get("percent") != "\u00a0%":
+            wrong.append(str(spec.get("title") or spec.get("description") or "a chart")[:80])
+    return wrong
+
+
 def assert_russian(at: AppTest, allowed: Iterable[str] = (), where: str = "") -> None:
     leaks = english_leaks(at, allowed)
     assert not leaks, f"English on {where or 'the page'}:\n" + "\n".join(leaks)
+    charts = charts_without_russian_numbers(at)
+    assert not charts, f"charts with English numbers on {where or 'the page'}: {charts}"

@@ -34,13 +34,6 @@ INK = "#2b3440"  # the theme's text colour
 SERIES_COLORS = (BLUE, GREEN)
 SHAPES = ("circle", "square", "triangle-up", "diamond", "cross", "triangle-down")
 ALT_LISTED = 5  # how many tokens a stage chart's text alternative names
-# d3-format's locale for Russian numbers: 1 234,5 and 45,2 % (no-break spaces, as mirror.i18n writes them).
-RU_NUMBERS = alt.NumberLocale(decimal=",", thousands="\u00a0", grouping=[3], currency=["", "\u00a0₽"],
-                              percent="\u00a0%")
-
-
-def _localised(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    return chart.configure(locale=alt.Locale(number=RU_NUMBERS)) if current_language() == "ru" else chart
 
 
 def _labels(rows: pd.DataFrame) -> list[str]:
@@ -88,7 +81,7 @@ def stage_chart(rows: pd.DataFrame, title: str, x_max: float, cutoff: int | None
         star = data[data["token_id"] == chosen_id]
         layers.append(alt.Chart(star).mark_text(text=t("explorer.chart.drawn"), align="left", dx=4, color=INK,
                                                 fontSize=11).encode(x="bar:Q", y=y))
-    return _localised(alt.layer(*layers).properties(title=title, height=alt.Step(15)))
+    return alt.layer(*layers).properties(title=title, height=alt.Step(15))
 
 
 def temperature_chart(data: pd.DataFrame, measure: str, temperature: float | None) -> alt.LayerChart:
@@ -110,7 +103,7 @@ def temperature_chart(data: pd.DataFrame, measure: str, temperature: float | Non
     if temperature is not None:
         layers.append(alt.Chart(pd.DataFrame({"t": [temperature]})).mark_rule(
             strokeDash=[5, 3], color=CUT_COLOR, strokeWidth=1.5).encode(x="t:Q"))
-    return _localised(alt.layer(*layers).properties(title=measure, height=300))
+    return alt.layer(*layers).properties(title=measure, height=300)
 
 
 def grid_scatter(runs: pd.DataFrame) -> alt.Chart:
@@ -119,8 +112,7 @@ def grid_scatter(runs: pd.DataFrame) -> alt.Chart:
     `runs` holds the settings as they are to be shown (the caller puts them in the current language)."""
     settings = list(dict.fromkeys(runs["setting"]))
     # A colour and a shape per setting; a thin dark outline keeps the pale colours visible on the light page.
-    return _localised(alt.Chart(runs).mark_point(filled=True, size=110, opacity=0.85, stroke=INK,
-                                                 strokeWidth=0.6).encode(
+    return alt.Chart(runs).mark_point(filled=True, size=110, opacity=0.85, stroke=INK, strokeWidth=0.6).encode(
         x=alt.X("distinct_1:Q", title=t("explorer.chart.distinct_1"), scale=alt.Scale(zero=False, padding=12)),
         y=alt.Y("perplexity:Q", title=t("explorer.chart.perplexity"),
                 scale=alt.Scale(type="log", padding=12), axis=alt.Axis(tickCount=5, grid=True)),
@@ -135,7 +127,7 @@ def grid_scatter(runs: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("distinct_2:Q", title="distinct-2", format=".2f"),
                  alt.Tooltip("perplexity:Q", title=t("explorer.metric.perplexity"), format=".1f"),
                  alt.Tooltip("text:N", title=t("explorer.chart.text"))],
-    ).properties(height=320))
+    ).properties(height=320)
 
 
 # --- the charts in words ------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from mirror.services import explorer
 from mirror.services.prompts import TextPrompt
 from mirror.text import escape_markdown
 from mirror.ui import state
+from mirror.ui.charts import show_chart
 from mirror.ui.explorer.charts import grid_alt_text, grid_scatter
 from mirror.ui.explorer.kept import KEPT, new_tokens, page_seed
 from mirror.ui.explorer.settings import (CUSTOM, GREEDY, SETTING_CHOICES, SIDEBAR, custom_controls, describe,
@@ -172,7 +173,7 @@ def grid_tab(lm: LoadedModel, prompt: TextPrompt, sidebar: SamplingParams) -> No
                                                         help=t("explorer.metric.distinct_2_std.help"))})
     st.markdown(t("explorer.grid.dots"))
     dots = shown(runs)
-    st.altair_chart(grid_scatter(dots), width="stretch")
+    show_chart(grid_scatter(dots), width="stretch")
     st.caption(grid_alt_text(dots))  # the chart in words, right under it
     with st.expander(t("explorer.grid.all_runs")):
         st.dataframe(shown(runs), hide_index=True, column_config=metric_columns())

@@ -11,6 +11,7 @@ from mirror.models import LoadedModel
 from mirror.services import explorer
 from mirror.services.prompts import TextPrompt
 from mirror.ui import state
+from mirror.ui.charts import show_chart
 from mirror.ui.explorer.charts import stage_alt_text, stage_chart, temperature_alt_text, temperature_chart
 from mirror.ui.explorer.format import number, percent, token_markdown
 from mirror.ui.explorer.kept import KEPT, page_seed
@@ -98,7 +99,7 @@ def distribution_tab(lm: LoadedModel, prompt: TextPrompt, params: SamplingParams
                     # Each chart its own x scale: one peaked stage would otherwise flatten all the others.
                     x_max = min(1.0, 1.2 * float(max(rows["prob"].max(), rows["prob_before"].max()))) or 1.0
                     marked = chosen if stage == "top_p" else None
-                    st.altair_chart(stage_chart(rows, title, x_max, cutoff, cut_text.get(stage, ""), marked),
+                    show_chart(stage_chart(rows, title, x_max, cutoff, cut_text.get(stage, ""), marked),
                                     width="stretch")
                     st.caption(stage_alt_text(rows, title, marked))  # the chart in words, right under it
                     st.caption(t(f"explorer.stage.teach.{stage}"))
@@ -122,6 +123,6 @@ def temperature_tab(lm: LoadedModel, prompt: TextPrompt, params: SamplingParams)
     temperature = None if params.greedy else params.temperature
     for col, (measure, title) in zip(st.columns(2), measures.items()):
         data = long[long["measure"] == measure]
-        col.altair_chart(temperature_chart(data, title, temperature), width="stretch")
+        show_chart(temperature_chart(data, title, temperature), where=col, width="stretch")
         col.caption(temperature_alt_text(data, title, temperature, as_percent=measure == "top1"))
     st.caption(t("explorer.temperature.lesson"))

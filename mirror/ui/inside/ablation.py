@@ -21,6 +21,7 @@ from mirror.models import LoadedModel
 from mirror.services.inside.ablation import (AblationResult, Edit, Influence, Word, ablate, prompt_words, rank_words,
                                              ranked)
 from mirror.text import escape_markdown, visible_whitespace
+from mirror.ui.charts import show_chart
 from mirror.ui.inside import charts
 
 RESULTS = "inside_abl_results"  # {input key: AblationResult or list[Influence]}
@@ -176,7 +177,7 @@ def _show_result(lm: LoadedModel, result: AblationResult, focus: int | None) -> 
         _focus_metric(result, focus)
     frame = _token_frame(result)
     words = _before_after_in_words(result)
-    st.altair_chart(_before_after_chart(frame, focus, words), width="stretch")
+    show_chart(_before_after_chart(frame, focus, words), width="stretch")
     st.caption(words)
     with st.expander(t("inside.abl.every_token")):
         names = {"position": t("inside.abl.position"), "token": t("inside.abl.token"),
@@ -247,7 +248,7 @@ def _ranking(lm: LoadedModel, ids: list[int], split: int, words: list[Word], foc
         title = t("inside.abl.rank_title_token", token=visible_whitespace(tokens[split + focus]))
     frame = _ranking_frame(ordered)
     words_said = _ranking_in_words(ordered, 3 if focus is None else 4)
-    st.altair_chart(_ranking_chart(frame, title, words_said), width="stretch")
+    show_chart(_ranking_chart(frame, title, words_said), width="stretch")
     st.caption(words_said)
     names = {"rank": t("inside.abl.column.rank"), "word": t("inside.abl.column.word"),
              "tokens": t("inside.abl.column.tokens"),

@@ -9,6 +9,7 @@ import streamlit as st
 from mirror.i18n import fmt_int, fmt_number, t
 from mirror.services.inside.look import ATTENTION_MAX_TOKENS, Look
 from mirror.ui import state
+from mirror.ui.charts import show_chart
 from mirror.ui.inside import charts
 
 
@@ -30,7 +31,7 @@ def attention_view(look: Look, position: int) -> None:
     grid_key = "inside_att_grid"
     weights = look.attention[:, :, position, : position + 1]
     words = charts.grid_in_words(weights, look.tokens)
-    st.altair_chart(charts.attention_grid(weights, words), width="stretch", on_select=lambda: _pick_head(grid_key),
+    show_chart(charts.attention_grid(weights, words), width="stretch", on_select=lambda: _pick_head(grid_key),
                     key=grid_key, selection_mode=charts.GRID_SELECTION)
     st.caption(words)
     left, right = st.columns(2)
@@ -43,7 +44,7 @@ def attention_view(look: Look, position: int) -> None:
     st.markdown(t("inside.att.head_heading", block=block, head=head, here=here))
     pattern = look.attention[block - 1, head - 1]
     words = charts.head_in_words(pattern, look.tokens)
-    st.altair_chart(charts.head_heatmap(pattern, look.tokens, position, words), width="stretch")
+    show_chart(charts.head_heatmap(pattern, look.tokens, position, words), width="stretch")
     row = look.attention_row(block - 1, head - 1, position)
     best = sorted(range(len(row)), key=row.__getitem__, reverse=True)[:3]
     st.caption(t("inside.att.looks_most", here=here, best=", ".join(
@@ -52,7 +53,7 @@ def attention_view(look: Look, position: int) -> None:
     st.markdown(t("inside.att.means", here=here))
     means = look.head_means(position)
     words = charts.means_in_words(means, look.tokens)
-    st.altair_chart(charts.block_means(means, look.tokens, words), width="stretch")
+    show_chart(charts.block_means(means, look.tokens, words), width="stretch")
     st.caption(words)
     st.markdown(t("inside.att.note"))
     st.caption(t("inside.att.provenance"))

@@ -12,6 +12,7 @@ from mirror.models import LoadedModel
 from mirror.services.inside.look import Look, survival
 from mirror.text import visible_whitespace
 from mirror.ui import state
+from mirror.ui.charts import show_chart
 from mirror.ui.inside import charts
 
 
@@ -37,7 +38,7 @@ def lens_view(lm: LoadedModel, look: Look, position: int, params: SamplingParams
     targets = [names[int(i)] for i in (lens.next_ids if what == "next" else lens.final_top1)]
     top1 = [[names[int(i)] for i in row] for row in lens.top_ids[:, :, 0].tolist()]
     words = charts.lens_in_words(probs, look.tokens, t(f"inside.lens.what.{what}"))
-    st.altair_chart(charts.lens_heatmap(probs, look.tokens, top1, targets, t(f"inside.lens.legend.{what}"), words),
+    show_chart(charts.lens_heatmap(probs, look.tokens, top1, targets, t(f"inside.lens.legend.{what}"), words),
                     width="stretch")
     st.caption(words)
     if what == "next":
@@ -45,7 +46,7 @@ def lens_view(lm: LoadedModel, look: Look, position: int, params: SamplingParams
     st.markdown(t("inside.lens.commitment"))
     commitment = lens.commitment()
     words = charts.commitment_in_words(commitment, look.tokens)
-    st.altair_chart(charts.commitment_strip(commitment, look.tokens, [names[int(i)] for i in lens.final_top1],
+    show_chart(charts.commitment_strip(commitment, look.tokens, [names[int(i)] for i in lens.final_top1],
                                             lens.layers, words), width="stretch")
     st.caption(words)
     st.markdown(t("inside.lens.top5", label=charts.position_label(position, look.tokens[position])))
