@@ -50,6 +50,7 @@ class Step:
     alternatives: tuple[Alternative, ...]  # top tokens by raw probability
     elapsed: float  # seconds since the generation started
     seconds: float  # seconds this step took
+    unfinished_bytes: int = 0  # bytes of a character not finished yet after this step, held back from `text`
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -347,7 +348,8 @@ class Generation:
             self._finish(reason)
         return Step(index=len(self._new) - 1, token_id=token,
                     token=token_names(tokenizer, [token])[0], text=piece,
-                    elapsed=now - self._started, seconds=now - began, **step_facts)
+                    elapsed=now - self._started, seconds=now - began, unfinished_bytes=self._unfinished[-1],
+                    **step_facts)
 
     def _add_bytes(self, token: int) -> bytearray | None:
         """Add the token's bytes to the reply's; None when the tokenizer does not tell them."""

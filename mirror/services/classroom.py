@@ -37,6 +37,7 @@ MAX_NAME_CHARS = 40
 MAX_GUESS_CHARS = 40
 MAX_PROMPT_CHARS = 2000
 MODEL_WORDS = 10  # the model's top tokens shown beside the class's guesses
+PIECE_TOKENS = 4  # a character is at most 4 UTF-8 bytes, and a byte-level token holds at least one
 # The example prompts the projector offers: their catalog keys (classroom.example.<key>) and English texts,
 # which stay the options' values; the round starts with the text in the teacher's language.
 EXAMPLE_KEYS = ("capital", "once_upon", "animal", "opposite", "two_plus_two")
@@ -230,7 +231,13 @@ def continue_text(store: Store, lm: LoadedModel, code: str, params: SamplingPara
     Returns (the piece written, the new round's id), or (piece, None) when the model ended the text.
     """
     current = _current(store, code)
-    result = Generation(lm, lm.encode(current.prompt), params.replace(max_new_tokens=1)).run_to_end()
+    # One token may end in part of a character (SmolLM2 writes most Cyrillic letters in two): the model
+    # goes on until its piece ends on a whole character, and stopping the stream then ends the request.
+    generation = Generation(lm, lm.encode(current.prompt), params.replace(max_new_tokens=PIECE_TOKENS))
+    for step in generation:
+        if step.text and not step.unfinished_bytes:
+            break
+    result = generation.result()
     if not result.text:
         return "", None
     return result.text, start_round(store, code, current.prompt + result.text)

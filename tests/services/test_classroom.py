@@ -139,3 +139,19 @@ def test_continue_writes_the_models_next_token_and_starts_the_next_round(store, 
     piece, second = classroom.continue_text(store, bundled, code, SamplingParams(temperature=0.0))
     assert piece.strip() and second is not None and second != first
     assert store.classes.latest_round(code).prompt == "Once upon a time there was a" + piece
+
+
+def test_continue_writes_a_whole_character_when_one_token_is_half_of_it(store, scripted, tokenizer):
+    """SmolLM2 writes most Cyrillic letters in two tokens: the piece is the whole letter, not "the text ended"."""
+    word = " Париж"
+    ids = tokenizer(word, add_special_tokens=False).input_ids
+    assert tokenizer.decode(ids[:1]).endswith("\ufffd")  # the first token alone is part of a letter
+    lm = scripted(word)
+    try:
+        code = open_class(store, TEACHER)
+        start_round(store, code, "Столица Франции —")
+        piece, second = classroom.continue_text(store, lm, code, SamplingParams(temperature=0.0))
+        assert second is not None and piece == " П"  # the space and the letter, not the space alone
+        assert store.classes.latest_round(code).prompt == "Столица Франции —" + piece
+    finally:
+        lm.close()
