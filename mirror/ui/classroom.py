@@ -184,7 +184,7 @@ def _continue_button(store: Store, lm: LoadedModel, code: str, params: SamplingP
             st.error(str(error))
             return
         st.session_state[state.PROJECTOR_NOTICE] = (
-            ("info", "classroom.projector.wrote", {"piece": piece}) if round_id is not None
+            ("info", "classroom.projector.wrote", {"piece": escape_markdown(piece)}) if round_id is not None
             else ("info", "classroom.projector.ended", {}))
         st.rerun()
 
