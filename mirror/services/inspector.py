@@ -136,7 +136,7 @@ class Span(NamedTuple):
     token: str
     colour: str
     title: str  # the tooltip, in words
-    label: str  # the aria-label: the token and what its colour means
+    label: str  # the token and what its colour means, in words: the name of a chip that shows no text
     chosen: bool = False
     underline: str = ""  # a text-decoration-style, or none
 
@@ -147,10 +147,12 @@ def _text_html(spans: Sequence[Span]) -> str:
     for span in spans:
         border = "outline:2px solid #1e66f5;" if span.chosen else ""
         line = _underline(span.underline) if span.underline else ""
-        # A token that only begins a character shows nothing: a narrow chip keeps it there to point at.
-        part = "" if span.token else "display:inline-block;min-width:0.3em;"
-        parts.append(f'<span class="mm-token" data-index="{span.index}" title="{html.escape(span.title)}" '
-                     f'aria-label="{html.escape(span.label)}" '
+        # A token that only begins a character shows nothing: a narrow chip keeps it there to point at, and
+        # as an image it gets a name. A span with text keeps it: ARIA forbids naming a plain span, and screen
+        # readers read its text; the table view lists every token's figures for them.
+        part, named = ("", "") if span.token else (
+            "display:inline-block;min-width:0.3em;", f'role="img" aria-label="{html.escape(span.label)}" ')
+        parts.append(f'<span class="mm-token" data-index="{span.index}" title="{html.escape(span.title)}" {named}'
                      f'style="background:{span.colour};{border}{line}{part}border-radius:3px;padding:1px 0 4px;">'
                      f"{html.escape(shown_token(span.token))}</span>")
     return ('<div class="mm-text" style="white-space:pre-wrap;line-height:1.9;font-size:1.05rem;'
@@ -248,5 +250,5 @@ def probability_html(tokens: Sequence[str], probs: Sequence[float | None]) -> st
         token_text = shown_token(token).replace("\n", "")
         label = (t("inspector.token.aria_unknown", token=token_text) if p is None
                  else t("inspector.token.aria_prob", token=token_text, prob=shown))
-        spans.append(Span(i, token, UNKNOWN_COLOUR if p is None else probability_colour(p), f"#{i} p={shown}", label))
+        spans.append(Span(i, token, UNKNOWN_COLOUR if p is None else probability_colour(p), f"#{i} · {label}", label))
     return _text_html(spans)

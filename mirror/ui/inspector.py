@@ -138,7 +138,7 @@ def _token_details(lm: LoadedModel, current: dict[str, Any], score: TextScore, p
     pieces = _pieces(lm.info.name, tuple(current["ids"]), lm)
     index = st.selectbox(
         t("inspector.choose_token"), range(len(tokens)), key=state.INSPECTOR_SELECTED,
-        format_func=lambda i: (f"#{tokens[i].index} {shown_token(tokens[i].token, i, pieces, language)}  "
+        format_func=lambda i: (f"#{tokens[i].index} {shown_token(tokens[i].token, tokens[i].index, pieces, language)}  "
                                f"(p={fmt_number(tokens[i].prob, 3, language)})"),
     )
     token = tokens[index]
@@ -260,22 +260,26 @@ def _compare(lm: LoadedModel, score: TextScore) -> None:
             st.markdown(t("inspector.compare.second_heading"))
             second = _summary(other_score)
         show_chart(_bucket_chart({t("inspector.compare.this_series"): first.bucket_shares,
-                                       t("inspector.compare.second_series"): second.bucket_shares}), width="stretch")
+                                  t("inspector.compare.second_series"): second.bucket_shares}), width="stretch")
 
 
-def _shown_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """A table for people: tokens with their whitespace drawn, buckets in words, column names translated."""
+def _shown_table(frame: pd.DataFrame, pieces: list[str] | None = None) -> pd.DataFrame:
+    """A table for people: tokens with their whitespace drawn (a piece of a split character named as in the
+    token chooser, from `pieces`), buckets in words, column names translated."""
     shown = frame.copy()
     if "token" in shown:
-        shown["token"] = shown["token"].map(visible_whitespace)
+        where = "index" if "index" in shown else "position"
+        language = current_language()
+        shown["token"] = [shown_token(token, int(index), pieces, language)
+                          for token, index in zip(shown["token"], shown[where])]
     if "bucket" in shown:
         shown["bucket"] = shown["bucket"].map(bucket_label)
     return shown.rename(columns={name: t(f"inspector.col.{name}") for name in shown.columns})
 
 
-def _figures_table(table: pd.DataFrame) -> None:
+def _figures_table(table: pd.DataFrame, pieces: list[str] | None) -> None:
     """The coloured text's figures as a table: what the colours and underlines say, without them."""
-    st.dataframe(_shown_table(table[["index", "token", "probability", "rank", "bucket", "surprisal_bits"]]),
+    st.dataframe(_shown_table(table[["index", "token", "probability", "rank", "bucket", "surprisal_bits"]], pieces),
                  hide_index=True, width="stretch")
 
 
@@ -319,12 +323,13 @@ def inspector_page(lm: LoadedModel | RemoteModel, params: SamplingParams) -> Non
                       format_func=labeller(lambda m: f"inspector.mode.{m}"), help=t("inspector.colour_by.help"))
     as_table = right.toggle(t("inspector.table_view"), key="insp_table_view", help=t("inspector.table_view.help"))
     table = token_table(score, current.get("sampler_probs"))
+    pieces = _pieces(lm.info.name, tuple(current["ids"]), lm)
     if as_table:
-        _figures_table(table)
+        _figures_table(table, pieces)
     else:
         st.html(legend_html(mode))
         st.html(coloured_html(score.tokens, mode, selected=st.session_state.get(state.INSPECTOR_SELECTED),
-                              pieces=_pieces(lm.info.name, tuple(current["ids"]), lm)))
+                              pieces=pieces))
 
     st.subheader(t("inspector.why"))
     _token_details(lm, current, score, params)
@@ -333,16 +338,16 @@ def inspector_page(lm: LoadedModel | RemoteModel, params: SamplingParams) -> Non
     left, right = st.columns([1, 2])
     with left:
         show_chart(_bucket_chart({t("inspector.compare.this_series"): Summary.of(score).bucket_shares}),
-                        width="stretch")
+                   width="stretch")
     with right:
         show_chart(_surprisal_chart(table), width="stretch")
     st.markdown(t("inspector.least_confident"))
     st.dataframe(_shown_table(pd.DataFrame([
         {"position": token.index, "token": token.token, "probability": token.prob, "rank": token.rank,
-         "model_expected": visible_whitespace(token.alternatives[0].token)} for token in least_confident(score)])),
+         "model_expected": visible_whitespace(token.alternatives[0].token)} for token in least_confident(score)]), pieces),
         hide_index=True, width="stretch")
     with st.expander(t("inspector.every_token")):
-        st.dataframe(_shown_table(table), hide_index=True, width="stretch")
+        st.dataframe(_shown_table(table, pieces), hide_index=True, width="stretch")
     st.download_button(t("inspector.download"), safe_csv(table), file_name="magic-mirror-tokens.csv",
                        mime="text/csv")
     _compare(lm, score)

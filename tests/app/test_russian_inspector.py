@@ -77,6 +77,9 @@ def test_inspecting_a_text_in_russian_in_every_view(bundled):
     assert list(table.columns) == ["позиция", "токен", "вероятность", "ранг", "группа", "неожиданность (бит)"]
     assert set(table["группа"]) <= {"топ-10", "топ-100", "топ-1000", "остальные"}
     assert table["вероятность"].dtype.kind == "f" and table["ранг"].dtype.kind == "i"  # numbers stay numbers
+    # A letter split over two tokens: the first is named as a part of it, the second shows the letter.
+    assert not any("\ufffd" in token for frame in at.dataframe for token in frame.value["токен"])
+    assert any("часть символа" in token for token in table["токен"])
     assert list(at.dataframe[1].value.columns) == ["позиция", "токен", "вероятность", "ранг", "ожидала модель"]
     assert "неожиданность (бит)" in at.dataframe[2].value.columns  # every token, every figure
     assert_russian(at, allowed=_model_texts(at, bundled), where="the inspector's table view")

@@ -32,16 +32,59 @@ def _open(page, base_url: str, url_path: str, lang: str) -> None:
     assert page.evaluate("document.documentElement.lang") == lang
 
 
+def serious_violations(page, artifact) -> list[str]:
+    """axe-core's serious and critical WCAG 2.1 A/AA violations on the page as it is now; all of them go to `artifact`."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page, options=WCAG).response["violations"]
+    artifact.write_text(json.dumps(violations, indent=1))
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:4]}"
+            for v in violations if v["impact"] in {"serious", "critical"}]
+
+
 @pytest.mark.parametrize("lang", ["en", "ru"])
 @pytest.mark.parametrize("entry", PAGES, ids=[p.url_path for p in PAGES])
 def test_no_serious_or_critical_axe_violations(streamlit_server, browser_page, artifacts_dir, entry, lang):
-    from axe_playwright_python.sync_playwright import Axe
-
     page = browser_page
     _open(page, streamlit_server, entry.url_path, lang)
-    results = Axe().run(page, options=WCAG).response
-    violations = results["violations"]
-    (artifacts_dir / f"axe-{entry.url_path}-{lang}.json").write_text(json.dumps(violations, indent=1))
-    bad = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:4]}"
-           for v in violations if v["impact"] in {"serious", "critical"}]
+    bad = serious_violations(page, artifacts_dir / f"axe-{entry.url_path}-{lang}.json")
     assert not bad, f"{entry.url_path} ({lang}):\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("url_path", ["Parameter_Explorer", "Inside_the_Mirror"])
+def test_every_tab_has_no_serious_or_critical_axe_violations(streamlit_server, browser_page, artifacts_dir, url_path):
+    """Each tab draws only when opened (charts, tables, its own controls): each one is checked open."""
+    page = browser_page
+    _open(page, streamlit_server, url_path, "en")
+    tabs = page.get_by_test_id("stMain").get_by_role("tab")
+    names = [tab.inner_text().strip() for tab in tabs.all()]
+    assert len(names) >= 4, names
+    found = {}
+    for number, name in enumerate(names):
+        tabs.nth(number).click()
+        expect(tabs.nth(number)).to_have_attribute("aria-selected", "true", timeout=LOAD_TIMEOUT_MS)
+        expect_shown(page, page.get_by_role("tabpanel", name=name), LOAD_TIMEOUT_MS)
+        expect_idle(page, LOAD_TIMEOUT_MS)
+        found[name] = serious_violations(page, artifacts_dir / f"axe-{url_path}-tab{number}.json")
+    bad = {name: problems for name, problems in found.items() if problems}
+    assert not bad, f"{url_path}: " + json.dumps(bad, indent=1, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_an_inspected_text_and_its_table_have_no_serious_or_critical_axe_violations(streamlit_server, browser_page,
+                                                                                   artifacts_dir, lang):
+    """The coloured tokens (tooltips, underlines, the legend) and the table view exist only after Inspect."""
+    from mirror.i18n import t
+
+    page = browser_page
+    _open(page, streamlit_server, "Token_Inspector", lang)
+    page.get_by_role("button", name=t("inspector.inspect", language=lang)).click()
+    expect_shown(page, page.locator(".mm-text").first, LOAD_TIMEOUT_MS)
+    expect_idle(page, LOAD_TIMEOUT_MS)
+    bad = serious_violations(page, artifacts_dir / f"axe-inspected-{lang}.json")
+    page.get_by_test_id("stMain").get_by_text(t("inspector.table_view", language=lang), exact=True).click()
+    expect_shown(page, page.get_by_test_id("stMain").get_by_test_id("stDataFrame").first, LOAD_TIMEOUT_MS)
+    expect_idle(page, LOAD_TIMEOUT_MS)
+    page.screenshot(path=str(artifacts_dir / f"inspector-table-{lang}.png"), full_page=True)
+    bad += serious_violations(page, artifacts_dir / f"axe-inspected-table-{lang}.json")
+    assert not bad, f"Token Inspector ({lang}):\n" + "\n".join(bad)

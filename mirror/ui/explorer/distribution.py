@@ -100,7 +100,7 @@ def distribution_tab(lm: LoadedModel, prompt: TextPrompt, params: SamplingParams
                     x_max = min(1.0, 1.2 * float(max(rows["prob"].max(), rows["prob_before"].max()))) or 1.0
                     marked = chosen if stage == "top_p" else None
                     show_chart(stage_chart(rows, title, x_max, cutoff, cut_text.get(stage, ""), marked),
-                                    width="stretch")
+                               width="stretch")
                     st.caption(stage_alt_text(rows, title, marked))  # the chart in words, right under it
                     st.caption(t(f"explorer.stage.teach.{stage}"))
     with st.expander(t("explorer.numbers.expander")):

@@ -32,7 +32,7 @@ def attention_view(look: Look, position: int) -> None:
     weights = look.attention[:, :, position, : position + 1]
     words = charts.grid_in_words(weights, look.tokens)
     show_chart(charts.attention_grid(weights, words), width="stretch", on_select=lambda: _pick_head(grid_key),
-                    key=grid_key, selection_mode=charts.GRID_SELECTION)
+               key=grid_key, selection_mode=charts.GRID_SELECTION)
     st.caption(words)
     left, right = st.columns(2)
     for name, most in (("block", look.blocks), ("head", look.heads)):

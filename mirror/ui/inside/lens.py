@@ -39,7 +39,7 @@ def lens_view(lm: LoadedModel, look: Look, position: int, params: SamplingParams
     top1 = [[names[int(i)] for i in row] for row in lens.top_ids[:, :, 0].tolist()]
     words = charts.lens_in_words(probs, look.tokens, t(f"inside.lens.what.{what}"))
     show_chart(charts.lens_heatmap(probs, look.tokens, top1, targets, t(f"inside.lens.legend.{what}"), words),
-                    width="stretch")
+               width="stretch")
     st.caption(words)
     if what == "next":
         st.caption(t("inside.lens.last_position", position=look.positions - 1))
@@ -47,7 +47,7 @@ def lens_view(lm: LoadedModel, look: Look, position: int, params: SamplingParams
     commitment = lens.commitment()
     words = charts.commitment_in_words(commitment, look.tokens)
     show_chart(charts.commitment_strip(commitment, look.tokens, [names[int(i)] for i in lens.final_top1],
-                                            lens.layers, words), width="stretch")
+                                       lens.layers, words), width="stretch")
     st.caption(words)
     st.markdown(t("inside.lens.top5", label=charts.position_label(position, look.tokens[position])))
     st.dataframe(_top_table(look, position, names), hide_index=True, width="stretch", height=320)
