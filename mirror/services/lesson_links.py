@@ -9,7 +9,7 @@ oversized text are dropped one by one, each with a reason, and the rest of the l
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from mirror.config import PARAM_RANGES
@@ -19,6 +19,9 @@ from mirror.i18n import LANGUAGES, Language
 PARAMS = tuple(PARAM_RANGES)  # temperature, top_k, ... max_new_tokens: the query keys are the field names
 SHARED_KEYS = ("lang", "model", *PARAMS, "seed", "projector")
 MAX_FIELD_CHARS = 4000  # a prompt longer than this does not belong in a URL
+# A whole link's query, percent-encoded: nginx reads a request line into 8 KB buffers by default
+# (large_client_header_buffers) and refuses a longer one, and a Cyrillic letter takes 6 bytes encoded.
+MAX_QUERY_BYTES = 7000
 MAX_MODEL_CHARS = 200
 
 
@@ -53,6 +56,21 @@ class LessonView:
 
     def query_string(self) -> str:
         return urlencode(self.query())
+
+
+def fit_link(view: LessonView, limit: int = MAX_QUERY_BYTES) -> tuple[LessonView, tuple[str, ...]]:
+    """`view` without its last page fields until its query string fits in `limit` bytes, and the fields left out.
+
+    Fields come in the page's order, and a later one means nothing without those before it (an inspector's
+    token without its text, a chat's third question without its second), so they go from the end.
+    """
+    kept = dict(view.fields)
+    left_out: list[str] = []
+    while kept and len(replace(view, fields=kept).query_string()) > limit:
+        name = next(reversed(kept))
+        left_out.insert(0, name)
+        del kept[name]
+    return replace(view, fields=kept), tuple(left_out)
 
 
 def view_of(params: SamplingParams, lang: Language, model: str, fields: Mapping[str, object],

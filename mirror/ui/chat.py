@@ -60,7 +60,22 @@ def _show_notice() -> None:
 # --- callbacks (they run before the script, so the page draws the new state at once) -----------------
 
 
+def _ask_next_link_question(conv: Conversation) -> bool:
+    """A lesson link's next question, asked once the reply before it is written. A stopped or failed reply
+    ends the replay, and so does the visitor's own message."""
+    waiting = st.session_state.get(state.LINK_QUESTIONS)
+    if not waiting:
+        return False
+    last = conv.turns[-1] if conv.turns else None
+    if last is None or last.reply is None or last.reply.stopped or last.reply.finish_reason == FinishReason.ERROR:
+        st.session_state.pop(state.LINK_QUESTIONS, None)
+        return False
+    conv.add_user(waiting.pop(0))
+    return True
+
+
 def _submitted() -> None:
+    st.session_state.pop(state.LINK_QUESTIONS, None)  # the visitor's own question ends a link's replay
     try:
         conversation().add_user(check_user_message(st.session_state.get(state.CHAT_BOX), MAX_MESSAGE_CHARS))
     except EmptyMessage as hint:
@@ -283,6 +298,8 @@ def conversation_view(lm: LoadedModel | RemoteModel, params: SamplingParams) -> 
     if conv.needs_reply():
         _draw_turn(conv.turns[-1], lm.info.name)
         _stream_reply(lm, conv, params)
+    elif _ask_next_link_question(conv):
+        st.rerun()
     _actions(conv, lm.info.name)
     _import_box()
     go_to = st.session_state.pop(state.CHAT_GO_TO, None)

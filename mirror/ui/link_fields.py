@@ -72,16 +72,30 @@ def _tab(query: str, key: str, names: tuple[str, ...], labels: Callable[[], tupl
     return LinkField(query, read, apply)
 
 
-# --- Chat: the first question, asked again on opening (with a fixed seed, the same reply) --------------
-def _first_question() -> str | None:
-    turns = conversation().turns
-    return next((turn.content for turn in turns if turn.role == "user"), None)
+# --- Chat: the visitor's questions, asked again in turn on opening (with a fixed seed, the same replies) --
+LINK_QUESTIONS = 6  # the first questions of a conversation a link carries (each means a reply on opening)
 
 
-def _ask(text: str) -> None:
-    chat = conversation()
-    if not chat.turns:  # never into a conversation the visitor already has
-        chat.add_user(check_user_message(text, MAX_MESSAGE_CHARS))
+def _question(number: int) -> LinkField:
+    """The conversation's question `number` (from 0) as ask, ask2, ask3, ...
+
+    The first is asked at once, and only into an empty conversation (never into one the visitor already
+    has); the later ones wait in line, and the chat page asks each once the reply before it is written.
+    """
+    def read() -> str | None:
+        questions = [turn.content for turn in conversation().turns if turn.role == "user"]
+        return questions[number] if number < len(questions) else None
+
+    def apply(text: str) -> None:
+        message = check_user_message(text, MAX_MESSAGE_CHARS)
+        chat = conversation()
+        if number == 0:
+            if not chat.turns:
+                chat.add_user(message)
+                st.session_state[state.LINK_QUESTIONS] = []
+        elif state.LINK_QUESTIONS in st.session_state:
+            st.session_state[state.LINK_QUESTIONS].append(message)
+    return LinkField("ask" if number == 0 else f"ask{number + 1}", read, apply)
 
 
 # --- Token Inspector: the inspected text, the chosen token, the colouring and the table view -----------
@@ -122,9 +136,8 @@ def _mode(text: str) -> str:
 
 
 PAGE_FIELDS: dict[str, tuple[LinkField, ...]] = {
-    "chat": (LinkField("ask", _first_question, _ask),),
+    "chat": tuple(_question(number) for number in range(LINK_QUESTIONS)),
     "explorer": (_kept("prompt"), _kept("chat", _flag), _kept("seed", _whole, "page_seed"),  # the page's own seed, not the sidebar's
-                
                  _kept("top_n", lambda v: _whole(v, *TOP_N_RANGE)), _kept("tokens", lambda v: _whole(v, 4, 256)),
                  _tab("tab", state.EXPLORER_TAB, explorer_page.TAB_NAMES, explorer_page.tab_labels)),
     "inspector": (LinkField("text", _inspected, _inspect),

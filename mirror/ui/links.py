@@ -14,7 +14,7 @@ import streamlit as st
 
 from mirror.config import PRESETS, Settings
 from mirror.i18n import t
-from mirror.services.lesson_links import SHARED_KEYS, LessonView, read_view, view_of
+from mirror.services.lesson_links import SHARED_KEYS, LessonView, fit_link, read_view, view_of
 from mirror.ui import state
 from mirror.ui.controls import CONTROLS, CUSTOM, current_params, model_name
 from mirror.ui.language import apply_language, chosen_language
@@ -118,9 +118,18 @@ def link_notices() -> None:
 
 
 def _make_link(page: AppPage) -> None:
-    view = _view_now(page)
+    view, left_out = fit_link(_view_now(page))
     st.query_params.from_dict(view.query())
-    st.session_state[_LINK_URL] = (page.key, view.query_string(), view.seed is not None)
+    st.session_state[_LINK_URL] = (page.key, view.query_string(), view.seed is not None, left_out)
+
+
+def _field_name(query: str) -> str:
+    """A page field as the visitor knows it: "question 2", "the text", or its own name (a number, a tab)."""
+    if query == "ask" or (query.startswith("ask") and query[3:].isdigit()):
+        return t("common.link.field.question", number=query[3:] or "1")
+    if query in ("text", "prompt"):
+        return t("common.link.field.text")
+    return query
 
 
 def _set_projector(on: bool) -> None:
@@ -153,6 +162,8 @@ def link_controls(page: AppPage) -> None:
             st.code(f"{base}?{made[1]}", language=None, wrap_lines=True)
             if not made[2]:
                 st.caption(t("common.link.no_seed"))
+            if made[3]:
+                st.caption(t("common.link.left_out", names=", ".join(_field_name(name) for name in made[3])))
         st.session_state["projector_toggle"] = bool(st.session_state.get(state.PROJECTOR_VIEW))
         st.toggle(t("common.projector.toggle"), key="projector_toggle", on_change=_projector_changed,
                   help=t("common.projector.help"))

@@ -33,6 +33,7 @@ PROJECTOR_VIEW = "mirror_projector_view"  # True: larger type and no sidebar (mi
 LINK_APPLIED = "mirror_link_applied"  # the lesson links this session applied (each applied once)
 LINK_PROBLEMS = "mirror_link_problems"  # what that link could not restore, shown once
 LINK_NOTICE_MODEL = "mirror_link_model"  # a model the link asked for that the deployment does not offer
+LINK_QUESTIONS = "mirror_link_questions"  # a chat link's later questions, each asked once the reply before it is written
 LANGUAGE = "mirror_language"  # the language this visitor chose with the sidebar switch (mirror.ui.language)
 LANGUAGE_NOW = "mirror_language_now"  # the language of this visitor's last run: what every text is drawn in
 

@@ -152,14 +152,45 @@ def test_an_inside_link_reopens_the_text_position_and_tab(bundled):
     assert _main_texts(student) == _main_texts(teacher)
 
 
-def test_a_chat_link_asks_the_first_question_again_and_a_fixed_seed_writes_the_same_reply(bundled):
+def test_a_chat_link_asks_every_question_again_and_a_fixed_seed_writes_the_same_replies(bundled):
     teacher = _open({}, "app_pages/1_Chat.py")
     teacher.slider(key="ctl_max_new_tokens").set_value(12).run()
     teacher.checkbox(key="ctl_fix_seed").check().run()
     teacher.number_input(key="ctl_seed").set_value(11).run()
-    teacher.chat_input(key=state.CHAT_BOX).set_value("Tell me about mirrors").run()
+    questions = ["Tell me about mirrors", "And about glass?", "Thank you!"]
+    for question in questions:
+        teacher.chat_input(key=state.CHAT_BOX).set_value(question).run()
     link = _link_of(teacher)
-    assert link["ask"] == "Tell me about mirrors" and link["seed"] == "11"
+    assert [link["ask"], link["ask2"], link["ask3"]] == questions and link["seed"] == "11" and "ask4" not in link
     student = _fresh(link, "app_pages/1_Chat.py")
-    replies = [[m.markdown[0].value for m in at.chat_message if m.name == "assistant"] for at in (teacher, student)]
-    assert replies[1] and replies[0] == replies[1]
+    # Each question is asked once the reply before it is written, so the whole conversation comes back.
+    conversations = [[(m.name, m.markdown[0].value) for m in at.chat_message] for at in (teacher, student)]
+    assert [name for name, _ in conversations[1]] == ["user", "assistant"] * 3
+    assert conversations[0] == conversations[1]
+    assert not student.session_state[state.LINK_QUESTIONS]
+
+    # Opened again in the same session, the link asks nothing more; the visitor's conversation stays.
+    student.run()
+    assert len(student.chat_message) == 6
+
+
+def test_a_chat_link_never_asks_into_a_conversation_the_visitor_has(bundled):
+    link = {"ask": "First?", "ask2": "Second?", "max_new_tokens": "4"}
+    at = _open({}, "app_pages/1_Chat.py")
+    at.slider(key="ctl_max_new_tokens").set_value(4).run()
+    at.chat_input(key=state.CHAT_BOX).set_value("My own question").run()
+    for key, value in link.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    assert [m.markdown[0].value for m in at.chat_message if m.name == "user"] == ["My own question"]
+
+
+def test_a_link_too_long_for_web_servers_leaves_out_the_last_questions_and_says_so(bundled):
+    at = _open({}, "app_pages/1_Chat.py")
+    at.slider(key="ctl_max_new_tokens").set_value(2).run()
+    for number in range(1, 5):
+        at.chat_input(key=state.CHAT_BOX).set_value(f"{number}: " + "Зеркало " * 60).run()  # 2.6 KB each in a link
+    link = _link_of(at)
+    assert [key for key in link if key.startswith("ask")] == ["ask", "ask2"]
+    assert any("вопрос 3, вопрос 4" in c.value or "question 3, question 4" in c.value for c in at.sidebar.caption)

@@ -5,7 +5,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from mirror.engine.sampling import SamplingParams
-from mirror.services.lesson_links import LessonView, read_view, view_of
+from mirror.services.lesson_links import MAX_QUERY_BYTES, LessonView, fit_link, read_view, view_of
 
 
 def _round_trip(view: LessonView, fields=()) -> LessonView:
@@ -53,3 +53,17 @@ def test_unknown_keys_are_ignored_and_page_fields_must_not_clash():
     assert read_view({"evil": "1", "prompt": "hi"}) == LessonView()
     with pytest.raises(ValueError):
         view_of(SamplingParams(), "en", "m", {"seed": "1"})
+
+
+def test_a_view_too_long_for_web_servers_leaves_out_its_last_fields():
+    questions = {"ask": "Кто ты?", "ask2": "Я" * 700, "ask3": "Почему?", "ask4": "Ж" * 700}
+    view = view_of(SamplingParams(seed=7), "ru", "SmolLM2-135M-Instruct", questions)
+    assert len(view.query_string()) > 7000  # 1,400 Cyrillic letters are 8,400 bytes percent-encoded
+    fitted, left_out = fit_link(view)
+    assert left_out == ("ask4",) and list(fitted.fields) == ["ask", "ask2", "ask3"]
+    assert len(fitted.query_string()) <= MAX_QUERY_BYTES and fitted.seed == 7 and fitted.lang == "ru"
+    # A later field never stays when one before it had to go: it would mean something else without it.
+    fitted, left_out = fit_link(view_of(SamplingParams(), "en", "m", {"text": "x" * 8000, "token": 3}))
+    assert fitted.fields == {} and left_out == ("text", "token")
+    short = view_of(SamplingParams(), "en", "m", {"ask": "Hi"})
+    assert fit_link(short) == (short, ())
