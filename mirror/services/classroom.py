@@ -113,7 +113,11 @@ def join_class(store: Store, code: str | None, person: str, name: str | None) ->
 
 
 def start_round(store: Store, code: str, prompt: str) -> int:
-    text = (prompt or "").rstrip("\n")
+    """A new round on a prompt the teacher typed (a newline left at its end is not part of it)."""
+    return _open_round(store, code, (prompt or "").rstrip("\n"))
+
+
+def _open_round(store: Store, code: str, text: str) -> int:
     if not text.strip():
         raise ClassError(t("classroom.error.no_prompt"))
     if len(text) > MAX_PROMPT_CHARS:
@@ -240,7 +244,8 @@ def continue_text(store: Store, lm: LoadedModel, code: str, params: SamplingPara
     result = generation.result()
     if not result.text:
         return "", None
-    return result.text, start_round(store, code, current.prompt + result.text)
+    # Not start_round: what the model wrote stays whole, a newline at the end included.
+    return result.text, _open_round(store, code, current.prompt + result.text)
 
 
 def _current(store: Store, code: str) -> RoundRow:

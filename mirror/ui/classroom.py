@@ -19,7 +19,7 @@ from mirror.models import LoadedModel
 from mirror.services import classroom
 from mirror.services.classroom import ClassError, RoundResult
 from mirror.services.store import Store, StoreError
-from mirror.text import escape_markdown
+from mirror.text import escape_markdown, visible_whitespace
 from mirror.ui import state
 from mirror.ui.charts import show_chart
 from mirror.ui.identity import current_person, logged_in_email
@@ -184,7 +184,8 @@ def _continue_button(store: Store, lm: LoadedModel, code: str, params: SamplingP
             st.error(str(error))
             return
         st.session_state[state.PROJECTOR_NOTICE] = (
-            ("info", "classroom.projector.wrote", {"piece": escape_markdown(piece)}) if round_id is not None
+            ("info", "classroom.projector.wrote", {"piece": escape_markdown(visible_whitespace(piece))})
+            if round_id is not None
             else ("info", "classroom.projector.ended", {}))
         st.rerun()
 

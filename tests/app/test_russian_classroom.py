@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mirror.i18n import t, using_language
-from mirror.text import escape_markdown
+from mirror.text import escape_markdown, visible_whitespace
 from tests.app.apptest_kit import classroom_env, press
 from tests.app.language_kit import assert_russian, open_in_russian
 
@@ -142,7 +142,8 @@ def test_a_class_in_russian_from_signing_in_to_clearing_the_work(bundled, monkey
     piece = Store().classes.latest_round(code).prompt[len(prompt):]
     # What the model wrote is shown as text (escaped for Markdown), whole characters only.
     assert "\ufffd" not in piece
-    assert any(ru("classroom.projector.wrote", piece=escape_markdown(piece)) in i or ru("classroom.projector.ended") in i
+    assert any(ru("classroom.projector.wrote", piece=escape_markdown(visible_whitespace(piece))) in i
+               or ru("classroom.projector.ended") in i
                for i in shown(teacher.info))
     assert_russian(teacher, allowed=[piece, *words], where="the Projector after the next token")
 

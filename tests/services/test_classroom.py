@@ -155,3 +155,18 @@ def test_continue_writes_a_whole_character_when_one_token_is_half_of_it(store, s
         assert store.classes.latest_round(code).prompt == "Столица Франции —" + piece
     finally:
         lm.close()
+
+
+def test_continue_keeps_a_newline_the_model_writes(store, scripted):
+    """A typed prompt loses a newline left at its end; what the model writes never does (else a greedy
+    mirror would write the same newline again and again, and the round would never move on)."""
+    lm = scripted("\nParis")
+    try:
+        code = open_class(store, TEACHER)
+        start_round(store, code, "The capital of France is:\n")
+        assert store.classes.latest_round(code).prompt == "The capital of France is:"
+        piece, second = classroom.continue_text(store, lm, code, SamplingParams(temperature=0.0))
+        assert piece == "\n" and second is not None
+        assert store.classes.latest_round(code).prompt == "The capital of France is:\n"
+    finally:
+        lm.close()
