@@ -98,6 +98,9 @@ def english_leaks(at: AppTest, allowed: Iterable[str] = ()) -> list[str]:
     return leaks
 
 
+SEED = 20261201
+
+
 def open_in_russian(page: str, tmp_db: str | None = None, max_new_tokens: int = 8) -> AppTest:
     """A new visitor whose browser says ru-RU, on `page` (a script path such as app_pages/1_Chat.py)."""
     from tests.app.conftest import HOME, TIMEOUT
@@ -107,6 +110,10 @@ def open_in_russian(page: str, tmp_db: str | None = None, max_new_tokens: int = 
     at.run()
     at.switch_page(page).run()
     at.slider(key="ctl_max_new_tokens").set_value(max_new_tokens).run()
+    # A fixed seed: what the model writes is the same on every run on this machine, so a test that reads
+    # it (a reply's caption, a word the mirror adds) never depends on a lucky draw.
+    at.checkbox(key="ctl_fix_seed").check().run()
+    at.number_input(key="ctl_seed").set_value(SEED).run()
     assert not at.exception, at.exception
     return at
 
