@@ -208,6 +208,10 @@ def test_chat_reply_streams_in(streamlit_server, browser_page, artifacts_dir):
     )
 
     _screenshot(page, artifacts_dir / "chat.png")
+    from test_accessibility_browser import serious_violations
+
+    bad = serious_violations(page, artifacts_dir / "axe-chat-reply.json")  # a reply with its caption and actions
+    assert not bad, "the chat with a reply:\n" + "\n".join(bad)
 
 
 def test_stop_keeps_the_partial_reply(streamlit_server, browser_page, artifacts_dir):

@@ -77,6 +77,12 @@ def test_a_round_with_three_students_counts_live_and_reveals(own_database_server
         projector.screenshot(path=str(artifacts_dir / "classroom-projector-reveal.png"), full_page=True)
         expect_shown(students[2], students[2].get_by_text("most likely next word"), LIVE_TIMEOUT_MS)
         students[2].screenshot(path=str(artifacts_dir / "classroom-student-after-reveal.png"), full_page=True)
+        from test_accessibility_browser import serious_violations
+
+        # The reveal (its chart and the class's score) on the projector, and what a student sees after it.
+        bad = serious_violations(projector, artifacts_dir / "axe-classroom-reveal.json")
+        bad += serious_violations(students[2], artifacts_dir / "axe-classroom-student.json")
+        assert not bad, "the classroom after the reveal:\n" + "\n".join(bad)
     finally:
         for context in contexts:
             context.close()
