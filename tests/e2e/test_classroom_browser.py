@@ -74,6 +74,8 @@ def test_a_round_with_three_students_counts_live_and_reveals(own_database_server
         expect_shown(projector, projector.get_by_text("The mirror's top choice"), LOAD_TIMEOUT_MS)
         expect_shown(projector, projector.get_by_text("Class score"), LOAD_TIMEOUT_MS)
         expect_idle(projector, LOAD_TIMEOUT_MS)
+        # The chart's code loads on demand: the bars are drawn once its canvas is there.
+        expect_shown(projector, projector.get_by_test_id("stVegaLiteChart").locator("canvas, svg").first, LOAD_TIMEOUT_MS)
         projector.screenshot(path=str(artifacts_dir / "classroom-projector-reveal.png"), full_page=True)
         expect_shown(students[2], students[2].get_by_text("most likely next word"), LIVE_TIMEOUT_MS)
         students[2].screenshot(path=str(artifacts_dir / "classroom-student-after-reveal.png"), full_page=True)
