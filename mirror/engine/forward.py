@@ -145,19 +145,23 @@ def accepted_split(model: CausalLM) -> SplitHead | None:
 
 def logits_in_blocks(model: CausalLM, ids: torch.Tensor, start: int, stop: int,
                      rows: int) -> Iterator[torch.Tensor]:
-    """The float32 logits at positions start..stop-1 of one sequence `ids` (1-D), `rows` positions at a time.
+    """The float32 logits at positions start..stop-1 of one sequence `ids` (1-D), in consecutive blocks.
 
-    One forward pass gives the last hidden states, and the output layer runs on one block of them at
-    a time, so a long text never holds (positions x vocabulary) logits at once: with a 262k-token
-    vocabulary that is about 1 MB per position.
+    One forward pass gives the last hidden states, and the output layer runs on `rows` positions at a
+    time, so a long text never holds (positions x vocabulary) logits at once: with a 262k-token
+    vocabulary that is about 1 MB per position. The blocks are counted from the sequence's first
+    position, whatever `start` is: a matrix product may round differently for another number of rows,
+    so a position gets the same logits whichever part of the sequence is asked for (and a sequence of
+    up to `rows` positions gets exactly its whole forward pass's).
     """
     split = _checked_split(model, ids)
     if split is None:
         yield from all_logits(model, ids)[start:stop].split(rows)
         return
-    hidden = _last_hidden(split, ids)[start:stop]
-    for block in hidden.split(rows):
-        yield _head_logits(split, block)
+    hidden = _last_hidden(split, ids)
+    for first in range(start - start % rows, stop, rows):
+        block = _head_logits(split, hidden[first : first + rows])
+        yield block[max(start - first, 0) : stop - first]
 
 
 class InternalsUnavailable(ValueError):

@@ -84,8 +84,10 @@ def _score_positions(lm: LoadedModel, ids: torch.Tensor, first: int, top: int) -
     targets = ids[first:, None]
     rows: list[dict[str, Any]] = []
     # Blocks of positions bound the memory a long text takes; each figure needs one pass over a block.
-    blocks = forward.logits_in_blocks(lm.model, ids, first - 1, len(ids) - 1, SCORE_BLOCK)
-    for block, target in zip(blocks, targets.split(SCORE_BLOCK), strict=True):
+    done = 0
+    for block in forward.logits_in_blocks(lm.model, ids, first - 1, len(ids) - 1, SCORE_BLOCK):
+        target = targets[done : done + len(block)]
+        done += len(block)
         lse = torch.logsumexp(block, dim=-1, keepdim=True)
         probs = torch.exp(block - lse)
         entropy = (lse[:, 0] - (probs * block).sum(dim=-1)) / LOG2  # H = log Z - E[z], in bits

@@ -67,9 +67,9 @@ def test_blocks_are_the_models_own_logits(build):
     rows = heads_rows(model)
     parts = blocked(model, ids, 3, 49, rows=16)
     # After the probe (8 positions through the model's own forward and through the split), the output
-    # layer never sees more positions than a block.
-    assert rows == [8, 8, 16, 16, 14]
-    assert [p.shape for p in parts] == [(16, 300), (16, 300), (14, 300)]
+    # layer never sees more positions than a block; blocks count from the sequence's first position.
+    assert rows == [8, 8, 16, 16, 16, 2]
+    assert [p.shape for p in parts] == [(13, 300), (16, 300), (16, 300), (1, 300)]
     assert all(p.dtype == torch.float32 for p in parts)
     torch.testing.assert_close(torch.cat(parts), whole(model, ids)[3:49], rtol=0, atol=1e-5)
     assert forward.accepted_split(model) is not None
@@ -90,6 +90,18 @@ def test_a_model_that_does_more_than_body_and_head_keeps_its_own_forward():
     assert forward.accepted_split(model) is None
     torch.testing.assert_close(torch.cat(parts), whole(model, ids), rtol=0, atol=0)
     assert [p.shape[0] for p in parts] == [8, 8, 8, 6]
+
+
+def test_a_position_gets_the_same_logits_whichever_part_of_the_sequence_is_asked_for():
+    """The Inside page's word ablation scores a continuation after its prompt, the inspector the whole
+    text: the shared positions must agree bit for bit (a product over fewer rows may round differently)."""
+    model = build_tiny_llama(300)
+    ids = torch.randint(0, 300, (40,), generator=torch.Generator().manual_seed(2))
+    everything = torch.cat(blocked(model, ids, 0, 39, rows=16))
+    for start in (1, 7, 16, 30):
+        assert torch.equal(torch.cat(blocked(model, ids, start, 39, rows=16)), everything[start:])
+    short = ids[:12]  # within one block: exactly the model's own forward pass
+    assert torch.equal(torch.cat(blocked(model, short, 0, 12, rows=16)), whole(model, short))
 
 
 def test_the_bundled_model_scores_in_blocks(bundled):
