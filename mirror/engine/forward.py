@@ -123,19 +123,20 @@ def _checked_split(model: CausalLM, ids: torch.Tensor) -> SplitHead | None:
     if not isinstance(model, torch.nn.Module):
         return None
     if model not in _SPLIT_HEADS:
-        split = _split_of(model)
-        if split is not None:
-            probe = ids[:PROBE_TOKENS]
-            try:
-                mine = _head_logits(split, _last_hidden(split, probe))
-            except (TypeError, AttributeError):
-                split = None
-            else:
-                theirs = all_logits(model, probe)
-                if mine.shape != theirs.shape or not torch.allclose(mine, theirs, rtol=0, atol=PROBE_TOLERANCE):
-                    split = None
-        _SPLIT_HEADS[model] = split
+        _SPLIT_HEADS[model] = _probed_split(model, ids[:PROBE_TOKENS])
     return _SPLIT_HEADS[model]
+
+
+def _probed_split(model: torch.nn.Module, probe: torch.Tensor) -> SplitHead | None:
+    split = _split_of(model)
+    if split is None:
+        return None
+    try:
+        mine = _head_logits(split, _last_hidden(split, probe))
+    except (TypeError, AttributeError):
+        return None
+    theirs = all_logits(model, probe)
+    return split if mine.shape == theirs.shape and torch.allclose(mine, theirs, rtol=0, atol=PROBE_TOLERANCE) else None
 
 
 def accepted_split(model: CausalLM) -> SplitHead | None:

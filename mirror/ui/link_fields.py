@@ -9,12 +9,13 @@ link is already dropped by `mirror.services.lesson_links.read_view`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import streamlit as st
 
 from mirror.config import MAX_MESSAGE_CHARS
+from mirror.i18n import t
 from mirror.services.conversation import check_user_message
 from mirror.services.explorer import TOP_N_RANGE
 from mirror.ui import state
@@ -29,6 +30,10 @@ class LinkField:
     query: str
     read: Callable[[], str | None]  # the page's value now, as link text
     apply: Callable[[str], None]  # the link's text back into the page's state (ValueError: cannot)
+    name: Callable[[], str] | None = None  # what the visitor calls it, when a link has to leave it out
+
+    def shown_name(self) -> str:
+        return self.name() if self.name is not None else self.query
 
 
 def _whole(value: str, low: int = 0, high: int = 2**31 - 1) -> int:
@@ -95,7 +100,8 @@ def _question(number: int) -> LinkField:
                 st.session_state[state.LINK_QUESTIONS] = []
         elif state.LINK_QUESTIONS in st.session_state:
             st.session_state[state.LINK_QUESTIONS].append(message)
-    return LinkField("ask" if number == 0 else f"ask{number + 1}", read, apply)
+    return LinkField("ask" if number == 0 else f"ask{number + 1}", read, apply,
+                     lambda: t("common.link.field.question", number=number + 1))
 
 
 # --- Token Inspector: the inspected text, the chosen token, the colouring and the table view -----------
@@ -135,16 +141,20 @@ def _mode(text: str) -> str:
     return text
 
 
+def _the_text() -> str:
+    return t("common.link.field.text")
+
+
 PAGE_FIELDS: dict[str, tuple[LinkField, ...]] = {
     "chat": tuple(_question(number) for number in range(LINK_QUESTIONS)),
-    "explorer": (_kept("prompt"), _kept("chat", _flag), _kept("seed", _whole, "page_seed"),  # the page's own seed, not the sidebar's
+    "explorer": (replace(_kept("prompt"), name=_the_text), _kept("chat", _flag), _kept("seed", _whole, "page_seed"),  # the page's own seed, not the sidebar's
                  _kept("top_n", lambda v: _whole(v, *TOP_N_RANGE)), _kept("tokens", lambda v: _whole(v, 4, 256)),
                  _tab("tab", state.EXPLORER_TAB, explorer_page.TAB_NAMES, explorer_page.tab_labels)),
-    "inspector": (LinkField("text", _inspected, _inspect),
+    "inspector": (LinkField("text", _inspected, _inspect, _the_text),
                   _session_value("token", state.INSPECTOR_SELECTED, _whole),
                   _session_value("mode", "insp_mode", _mode),
                   _session_value("table", "insp_table_view", _flag)),
-    "inside": (LinkField("text", _inside_text, _look_at), _inside_value("position"), _inside_value("block"),
+    "inside": (LinkField("text", _inside_text, _look_at, _the_text), _inside_value("position"), _inside_value("block"),
                _inside_value("head"), _inside_value("layer"),
                _tab("tab", "inside_tab", inside_page.TAB_KEYS, inside_page.tab_labels)),
 }

@@ -123,15 +123,6 @@ def _make_link(page: AppPage) -> None:
     st.session_state[_LINK_URL] = (page.key, view.query_string(), view.seed is not None, left_out)
 
 
-def _field_name(query: str) -> str:
-    """A page field as the visitor knows it: "question 2", "the text", or its own name (a number, a tab)."""
-    if query == "ask" or (query.startswith("ask") and query[3:].isdigit()):
-        return t("common.link.field.question", number=query[3:] or "1")
-    if query in ("text", "prompt"):
-        return t("common.link.field.text")
-    return query
-
-
 def _set_projector(on: bool) -> None:
     """The visitor's own switch: the URL follows it, and the link's value is not applied over it again."""
     st.session_state[state.PROJECTOR_VIEW] = on
@@ -163,7 +154,8 @@ def link_controls(page: AppPage) -> None:
             if not made[2]:
                 st.caption(t("common.link.no_seed"))
             if made[3]:
-                st.caption(t("common.link.left_out", names=", ".join(_field_name(name) for name in made[3])))
+                names = {field.query: field.shown_name() for field in page_fields(page)}
+                st.caption(t("common.link.left_out", names=", ".join(names[query] for query in made[3])))
         st.session_state["projector_toggle"] = bool(st.session_state.get(state.PROJECTOR_VIEW))
         st.toggle(t("common.projector.toggle"), key="projector_toggle", on_change=_projector_changed,
                   help=t("common.projector.help"))
