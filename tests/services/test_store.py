@@ -365,6 +365,52 @@ def test_processes_starting_at_once_migrate_once(url: str):
     assert _versions(url) == [1, 2, 3, 4, 5]
 
 
+def test_many_new_sqlite_files_opened_by_six_at_once(tmp_path: Path):
+    # The switch to WAL on a new file raced: now and then one of six stores failed at once with
+    # "database is locked" (CI saw it). Forty new files give the race many chances; the tests with a
+    # scripted connection below check the retry itself.
+    for n in range(40):
+        url = f"sqlite:///{tmp_path / f'race{n}.sqlite3'}"
+        assert run_at_once(6, lambda _, url=url: Store(url)) == [], f"file {n}"
+        assert _versions(url) == [1, 2, 3, 4, 5]
+
+
+class _LockedConnection:
+    """Answers PRAGMA journal_mode=WAL with SQLite's error `failures` times, then with "wal"."""
+
+    def __init__(self, failures: float, error: str = "database is locked"):
+        self.failures, self.error, self.calls = failures, error, 0
+
+    def execute(self, sql: str) -> Any:
+        assert sql == "PRAGMA journal_mode=WAL"
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise sqlite3.OperationalError(self.error)
+        return sqlite3.connect(":memory:").execute("SELECT 'wal'")
+
+
+def test_the_switch_to_wal_is_tried_again_while_the_file_is_busy(tmp_path: Path):
+    conn = _LockedConnection(failures=3)
+    backends.SQLiteBackend(tmp_path / "db").switch_to_wal(conn)  # type: ignore[arg-type]
+    assert conn.calls == 4
+
+
+def test_the_switch_to_wal_gives_up_after_the_busy_timeout(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(backends, "BUSY_TIMEOUT_S", 0.2)
+    conn = _LockedConnection(failures=float("inf"))
+    started = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        backends.SQLiteBackend(tmp_path / "db").switch_to_wal(conn)  # type: ignore[arg-type]
+    assert 0.1 <= time.monotonic() - started < 5 and conn.calls > 2
+
+
+def test_the_switch_to_wal_does_not_retry_other_errors(tmp_path: Path):
+    conn = _LockedConnection(failures=1, error="disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        backends.SQLiteBackend(tmp_path / "db").switch_to_wal(conn)  # type: ignore[arg-type]
+    assert conn.calls == 1
+
+
 # --- URLs and the environment --------------------------------------------------------------------
 
 def test_url_from_env_variable(monkeypatch, tmp_path: Path):

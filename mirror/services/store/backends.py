@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -46,7 +47,26 @@ class SQLiteBackend:
         if self.path.is_dir():
             raise StoreError(f"Cannot open the database {self.path}: it is a folder, not a file.")
         with self.connection() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
+            self.switch_to_wal(conn)
+
+    def switch_to_wal(self, conn: sqlite3.Connection) -> None:
+        """`PRAGMA journal_mode=WAL`, tried again until `BUSY_TIMEOUT_S` while the file is busy.
+
+        SQLite makes this switch without calling its busy handler: when several processes open the same
+        new file at once, one of them can fail at once with "database is locked" (the connection's
+        timeout never applies). Once the file is in WAL the statement changes nothing and passes at once.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        pause = 0.001
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL").fetchall()
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     @contextmanager
     def connection(self) -> Iterator[sqlite3.Connection]:
@@ -69,7 +89,7 @@ class SQLiteBackend:
     def describe(self, exc: sqlite3.Error) -> str:
         """A one-line message for the UI about a sqlite3 error."""
         text = str(exc).lower()
-        if "locked" in text or "busy" in text:
+        if _is_busy(exc):
             return (f"The database is busy: another writer held it for more than {BUSY_TIMEOUT_S:g} s. "
                     "Please try again.")
         if "full" in text:
@@ -141,6 +161,12 @@ class PostgresBackend:
             return (f"Cannot reach the PostgreSQL server of {self.target}: {detail}. "
                     "Check that it is running and reachable.")
         return f"Database error on {self.target}: {detail}."
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    """Whether SQLite failed because another connection held the file (SQLITE_BUSY or SQLITE_LOCKED)."""
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 Backend = SQLiteBackend | PostgresBackend
