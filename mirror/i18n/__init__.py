@@ -7,11 +7,11 @@ The current language is a context variable: the UI sets it at the start of every
 """
 
 from mirror.i18n.catalog import CATALOG, MissingText, Phrase, labeller, phrase, t, text_of, tn
-from mirror.i18n.formats import fmt_date, fmt_int, fmt_number, fmt_percent
+from mirror.i18n.formats import decimal_mark, fmt_date, fmt_int, fmt_number, fmt_percent
 from mirror.i18n.language import DEFAULT_LANGUAGE, LANGUAGES, Language, current_language, language_from_tag, using_language
 from mirror.i18n.text import Text
 
 __all__ = [
-    "CATALOG", "DEFAULT_LANGUAGE", "LANGUAGES", "Language", "MissingText", "Phrase", "Text", "current_language", "fmt_date",
-    "fmt_int", "fmt_number", "fmt_percent", "labeller", "language_from_tag", "phrase", "t", "text_of", "tn", "using_language",
+    "CATALOG", "DEFAULT_LANGUAGE", "LANGUAGES", "Language", "MissingText", "Phrase", "Text", "current_language",
+    "decimal_mark", "fmt_date", "fmt_int", "fmt_number", "fmt_percent", "labeller", "language_from_tag", "phrase", "t", "text_of", "tn", "using_language",
 ]

@@ -31,6 +31,11 @@ def fmt_number(value: float | None, digits: int = 2, language: Language | None =
     return text.replace(",", "\x00").replace(".", decimal).replace("\x00", grouping)
 
 
+def decimal_mark(language: Language | None = None) -> str:
+    """What stands between a number's whole part and its decimals: "." or ","."""
+    return _SEPARATORS[language or current_language()][0]
+
+
 def fmt_int(value: int | None, language: Language | None = None) -> str:
     return fmt_number(value, 0, language)
 

@@ -36,6 +36,7 @@ from mirror.ui.remote_views import remote_inspector
 from mirror.ui.pages import INSIDE, switch_to
 from mirror.ui.state import InsideSource, InspectorSource
 from mirror.ui.streaming import stream_into
+from mirror.ui.tables import show_table
 
 
 def example() -> str:
@@ -279,8 +280,8 @@ def _shown_table(frame: pd.DataFrame, pieces: list[str] | None = None) -> pd.Dat
 
 def _figures_table(table: pd.DataFrame, pieces: list[str] | None) -> None:
     """The coloured text's figures as a table: what the colours and underlines say, without them."""
-    st.dataframe(_shown_table(table[["index", "token", "probability", "rank", "bucket", "surprisal_bits"]], pieces),
-                 hide_index=True, width="stretch")
+    show_table(_shown_table(table[["index", "token", "probability", "rank", "bucket", "surprisal_bits"]], pieces),
+               hide_index=True, width="stretch")
 
 
 def inspector_page(lm: LoadedModel | RemoteModel, params: SamplingParams) -> None:
@@ -342,12 +343,12 @@ def inspector_page(lm: LoadedModel | RemoteModel, params: SamplingParams) -> Non
     with right:
         show_chart(_surprisal_chart(table), width="stretch")
     st.markdown(t("inspector.least_confident"))
-    st.dataframe(_shown_table(pd.DataFrame([
+    show_table(_shown_table(pd.DataFrame([
         {"position": token.index, "token": token.token, "probability": token.prob, "rank": token.rank,
          "model_expected": visible_whitespace(token.alternatives[0].token)} for token in least_confident(score)]), pieces),
         hide_index=True, width="stretch")
     with st.expander(t("inspector.every_token")):
-        st.dataframe(_shown_table(table, pieces), hide_index=True, width="stretch")
+        show_table(_shown_table(table, pieces), hide_index=True, width="stretch")
     st.download_button(t("inspector.download"), safe_csv(table), file_name="magic-mirror-tokens.csv",
                        mime="text/csv")
     _compare(lm, score)

@@ -16,6 +16,7 @@ from mirror.services.remote import BackendError, RemoteModel
 from mirror.text import visible_whitespace
 from mirror.ui import state
 from mirror.ui.steps import ReplyStep
+from mirror.ui.tables import show_table
 
 
 def remote_inspector(lm: RemoteModel) -> None:
@@ -32,8 +33,8 @@ def remote_inspector(lm: RemoteModel) -> None:
     known = [p for p in probs if p is not None]
     if known:
         st.metric(t("chat.remote.mean_prob"), fmt_number(sum(known) / len(known), 3))
-    st.dataframe(pd.DataFrame([_step_row(i, s) for i, s in enumerate(steps)]), hide_index=True, width="stretch",
-                 column_config=_columns())
+    show_table(pd.DataFrame([_step_row(i, s) for i, s in enumerate(steps)]), hide_index=True, width="stretch",
+               column_config=_columns())
     st.caption(t("chat.remote.not_available"))
 
 
@@ -68,8 +69,8 @@ def remote_explorer(lm: RemoteModel) -> None:
     if not top:
         st.warning(t("chat.remote.no_alternatives"))
         return
-    st.dataframe(pd.DataFrame([{"token": visible_whitespace(token), "raw_prob": p} for token, p in top]),
-                 hide_index=True, width="stretch", column_config=_columns())
+    show_table(pd.DataFrame([{"token": visible_whitespace(token), "raw_prob": p} for token, p in top]),
+               hide_index=True, width="stretch", column_config=_columns())
 
 
 PROMPT_KEY = "remote_explorer_prompt"

@@ -17,6 +17,7 @@ from mirror.ui import state
 from mirror.services import people
 from mirror.ui.identity import auth_configured, current_person, logged_in_email
 from mirror.ui.store import get_store
+from mirror.ui.tables import show_table
 
 PASSCODE_ENV = "MIRROR_TEACHER_PASSCODE"
 
@@ -125,16 +126,16 @@ def _teacher_view() -> None:
     with saved_tab:
         st.download_button(t("classroom.teacher.saved_csv"), store.everyones_csv("items", class_code),
                            file_name="saved-work.csv", mime="text/csv")
-        st.dataframe(_table([{"who": names.get(i.owner, i.owner), "class": i.class_code, "title": i.title,
-                              "saved": _when(i.created_at), "text": i.text, "model": i.model} for i in items],
-                            ("who", "class", "title", "saved", "text", "model")), hide_index=True)
+        show_table(_table([{"who": names.get(i.owner, i.owner), "class": i.class_code, "title": i.title,
+                            "saved": _when(i.created_at), "text": i.text, "model": i.model} for i in items],
+                          ("who", "class", "title", "saved", "text", "model")), hide_index=True)
     with feedback_tab:
         st.download_button(t("classroom.teacher.feedback_csv"), store.everyones_csv("feedback", class_code),
                            file_name="feedback.csv", mime="text/csv")
-        st.dataframe(_table([{"who": names.get(f.owner, f.owner), "class": f.class_code,
-                              "score": "👍" if f.score else "👎", "comment": f.comment, "prompt": f.prompt,
-                              "reply": f.reply} for f in feedback],
-                            ("who", "class", "score", "comment", "prompt", "reply")), hide_index=True)
+        show_table(_table([{"who": names.get(f.owner, f.owner), "class": f.class_code,
+                            "score": "👍" if f.score else "👎", "comment": f.comment, "prompt": f.prompt,
+                            "reply": f.reply} for f in feedback],
+                          ("who", "class", "score", "comment", "prompt", "reply")), hide_index=True)
     with clear_tab:
         st.checkbox(t("classroom.teacher.confirm", scope=_scope(class_code)), key=state.TEACHER_CONFIRM)
         st.button(t("classroom.teacher.delete"), on_click=_clear, args=(state.TEACHER_CONFIRM, class_code))

@@ -8,15 +8,19 @@
    them a function word ("the", "of", ...). Model output is English too, so a test passes what the model
    wrote as `allowed`.
 
-Every chart must also write its numbers the Russian way (45,2 %), through Vega's number locale.
+Every chart must also write its numbers the Russian way (45,2 %), through Vega's number locale, and every
+table its number cells (0,4523), through the display values of a pandas Styler.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator
 
+import pandas as pd
+import pyarrow as pa
 from google.protobuf.message import Message
 from streamlit.testing.v1 import AppTest
 
@@ -138,8 +142,40 @@ def charts_without_russian_numbers(at: AppTest) -> list[str]:
     return wrong
 
 
+def shown_cells(table) -> pd.DataFrame | None:
+    """The text a table (AppTest's `at.dataframe[i]`) shows in each cell where a pandas Styler wrote it; None
+    where Streamlit writes every cell itself."""
+    display = table.proto.arrow_data.styler.display_values
+    return pa.ipc.open_stream(display).read_all().to_pandas() if display else None
+
+
+def tables_with_english_numbers(at: AppTest) -> list[str]:
+    """The number columns of the page's tables that the browser would write with a decimal point (0.45).
+
+    A column of whole numbers (positions, ranks, seeds) reads the same in both languages, and a progress
+    column draws its own text; every other number column must show the Styler's Russian text."""
+    wrong = []
+    for table in at.dataframe:
+        frame, cells = table.value, shown_cells(table)
+        config = json.loads(table.proto.columns or "{}")
+        for name in frame.columns:
+            column = frame[name]
+            if not pd.api.types.is_float_dtype(column):
+                continue
+            if config.get(str(name), {}).get("type_config", {}).get("type") == "progress":
+                continue
+            if all(math.isnan(v) or float(v).is_integer() for v in column):
+                continue
+            shown = [] if cells is None else [str(v) for v in cells[name]]
+            if not shown or any(re.search(r"\d\.\d", text) for text in shown):
+                wrong.append(f"{name}: {shown[:3] or list(column[:3])}")
+    return wrong
+
+
 def assert_russian(at: AppTest, allowed: Iterable[str] = (), where: str = "") -> None:
     leaks = english_leaks(at, allowed)
     assert not leaks, f"English on {where or 'the page'}:\n" + "\n".join(leaks)
     charts = charts_without_russian_numbers(at)
     assert not charts, f"charts with English numbers on {where or 'the page'}: {charts}"
+    tables = tables_with_english_numbers(at)
+    assert not tables, f"table columns with English numbers on {where or 'the page'}: {tables}"

@@ -24,6 +24,7 @@ from mirror.ui.explorer.settings import (CUSTOM, GREEDY, SETTING_CHOICES, SIDEBA
 from mirror.ui.pages import INSPECTOR, switch_to
 from mirror.ui.state import InspectorSource
 from mirror.ui.streaming import finish_word, stream_into
+from mirror.ui.tables import show_table
 
 
 def metric_columns() -> dict[str, Any]:
@@ -135,7 +136,7 @@ def side_by_side_tab(lm: LoadedModel, prompt: TextPrompt, sidebar: SamplingParam
         switch_to(INSPECTOR)
     if stored["signature"] != signature:
         st.caption(t("explorer.sbs.stale"))
-    st.dataframe(shown(_metrics_table(stored["results"])), hide_index=True, column_config=metric_columns())
+    show_table(shown(_metrics_table(stored["results"])), hide_index=True, column_config=metric_columns())
     st.caption(t("explorer.sbs.metrics_note"))
 
 
@@ -167,7 +168,7 @@ def grid_tab(lm: LoadedModel, prompt: TextPrompt, sidebar: SamplingParams) -> No
         return
     summary = explorer.summarise_grid(runs)
     st.markdown(t("explorer.grid.mean"))
-    st.dataframe(shown(summary), hide_index=True, column_config={
+    show_table(shown(summary), hide_index=True, column_config={
         **metric_columns(), "tokens": st.column_config.NumberColumn(t("explorer.metric.tokens"), format="%.1f"),
         "distinct_2_std": st.column_config.NumberColumn(t("explorer.metric.distinct_2_std"), format="%.2f",
                                                         help=t("explorer.metric.distinct_2_std.help"))})
@@ -176,6 +177,6 @@ def grid_tab(lm: LoadedModel, prompt: TextPrompt, sidebar: SamplingParams) -> No
     show_chart(grid_scatter(dots), width="stretch")
     st.caption(grid_alt_text(dots))  # the chart in words, right under it
     with st.expander(t("explorer.grid.all_runs")):
-        st.dataframe(shown(runs), hide_index=True, column_config=metric_columns())
+        show_table(shown(runs), hide_index=True, column_config=metric_columns())
     st.download_button(t("explorer.grid.download"), runs.to_csv(index=False), file_name="mirror-grid.csv",
                        mime="text/csv", key="explorer_grid_csv")

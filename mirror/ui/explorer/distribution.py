@@ -16,6 +16,7 @@ from mirror.ui.explorer.charts import stage_alt_text, stage_chart, temperature_a
 from mirror.ui.explorer.format import number, percent, token_markdown
 from mirror.ui.explorer.kept import KEPT, page_seed
 from mirror.ui.explorer.model_calls import logits_for, stages_for, token_strings
+from mirror.ui.tables import show_table
 
 NUMBER_COLUMNS = ("stage", "rank", "token_id", "token", "logit", "prob", "prob_before", "removed", "status")
 
@@ -104,7 +105,7 @@ def distribution_tab(lm: LoadedModel, prompt: TextPrompt, params: SamplingParams
                     st.caption(stage_alt_text(rows, title, marked))  # the chart in words, right under it
                     st.caption(t(f"explorer.stage.teach.{stage}"))
     with st.expander(t("explorer.numbers.expander")):
-        st.dataframe(_numbers_view(table), hide_index=True, column_config={
+        show_table(_numbers_view(table), hide_index=True, column_config={
             **{name: st.column_config.Column(t(f"explorer.col.{name}")) for name in NUMBER_COLUMNS},
             "prob": st.column_config.NumberColumn(t("explorer.col.prob"), format="%.4f"),
             "prob_before": st.column_config.NumberColumn(t("explorer.col.prob_before"), format="%.4f")})

@@ -16,6 +16,7 @@ from mirror.ui import state
 from mirror.ui.explorer.format import percent, token_markdown
 from mirror.ui.explorer.kept import KEPT, new_tokens, page_seed
 from mirror.ui.explorer.model_calls import stages_for, token_strings
+from mirror.ui.tables import show_table
 
 WALK_CANDIDATES = 10
 
@@ -82,7 +83,7 @@ def _candidates(lm: LoadedModel, walk: Walk, params: SamplingParams, length: int
     view = pd.DataFrame({"token": raw["token"], "raw model": raw["prob"], "sampler": final,
                          "status": [removed if p == 0 else can_draw for p in final]})
     with st.expander(t("explorer.walk.table")):
-        st.dataframe(view, hide_index=True, column_config={
+        show_table(view, hide_index=True, column_config={
             "token": st.column_config.TextColumn(t("explorer.walk.col.token")),
             "raw model": st.column_config.ProgressColumn(t("explorer.walk.col.raw"), format="percent",
                                                          min_value=0.0, max_value=1.0),

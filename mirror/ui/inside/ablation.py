@@ -23,6 +23,7 @@ from mirror.services.inside.ablation import (AblationResult, Edit, Influence, Wo
 from mirror.text import escape_markdown, visible_whitespace
 from mirror.ui.charts import show_chart
 from mirror.ui.inside import charts
+from mirror.ui.tables import show_table
 
 RESULTS = "inside_abl_results"  # {input key: AblationResult or list[Influence]}
 KEPT_RESULTS = 24  # results kept per session (oldest dropped first)
@@ -184,10 +185,10 @@ def _show_result(lm: LoadedModel, result: AblationResult, focus: int | None) -> 
                  "original": t("inside.abl.column.p_original"), "edited": t("inside.abl.column.p_edited"),
                  "change": t("inside.abl.column.change"), "expected, original": t("inside.abl.column.expected_original"),
                  "expected, edited": t("inside.abl.column.expected_edited")}
-        st.dataframe(frame.drop(columns=["label"]).rename(columns=names), hide_index=True, width="stretch",
-                     column_config={names["original"]: st.column_config.NumberColumn(format="%.4f"),
-                                    names["edited"]: st.column_config.NumberColumn(format="%.4f"),
-                                    names["change"]: st.column_config.NumberColumn(format="%+.4f")})
+        show_table(frame.drop(columns=["label"]).rename(columns=names), hide_index=True, width="stretch",
+                   column_config={names["original"]: st.column_config.NumberColumn(format="%.4f"),
+                                  names["edited"]: st.column_config.NumberColumn(format="%.4f"),
+                                  names["change"]: st.column_config.NumberColumn(format="%+.4f")})
 
 
 def _ranking_frame(influences: list[Influence]) -> pd.DataFrame:
@@ -254,10 +255,10 @@ def _ranking(lm: LoadedModel, ids: list[int], split: int, words: list[Word], foc
              "tokens": t("inside.abl.column.tokens"),
              "change": t("inside.abl.column.influence" if focus is None else "inside.abl.column.p_change"),
              "logprob_change": t("inside.abl.column.logprob_change"), "bits": t("inside.abl.column.bits")}
-    st.dataframe(frame.drop(columns=["direction"]).rename(columns=names), hide_index=True, width="stretch",
-                 column_config={names["change"]: st.column_config.NumberColumn(format="%+.4f"),
-                                names["logprob_change"]: st.column_config.NumberColumn(format="%+.3f"),
-                                names["bits"]: st.column_config.NumberColumn(format="%+.3f")})
+    show_table(frame.drop(columns=["direction"]).rename(columns=names), hide_index=True, width="stretch",
+               column_config={names["change"]: st.column_config.NumberColumn(format="%+.4f"),
+                              names["logprob_change"]: st.column_config.NumberColumn(format="%+.3f"),
+                              names["bits"]: st.column_config.NumberColumn(format="%+.3f")})
 
 
 def ablation_view(lm: LoadedModel, ids: Sequence[int], default_split: int) -> None:

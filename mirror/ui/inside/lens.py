@@ -14,6 +14,7 @@ from mirror.text import visible_whitespace
 from mirror.ui import state
 from mirror.ui.charts import show_chart
 from mirror.ui.inside import charts
+from mirror.ui.tables import show_table
 
 
 
@@ -50,7 +51,7 @@ def lens_view(lm: LoadedModel, look: Look, position: int, params: SamplingParams
                                        lens.layers, words), width="stretch")
     st.caption(words)
     st.markdown(t("inside.lens.top5", label=charts.position_label(position, look.tokens[position])))
-    st.dataframe(_top_table(look, position, names), hide_index=True, width="stretch", height=320)
+    show_table(_top_table(look, position, names), hide_index=True, width="stretch", height=320)
     _sampler_check(lm, look, position, params, names)
     st.caption(t("inside.lens.provenance"))
 

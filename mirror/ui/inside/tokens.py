@@ -24,6 +24,7 @@ from mirror.services.inside.tokens import (
     tokens_html,
     tokens_summary,
 )
+from mirror.ui.tables import show_table
 
 # Each side: the catalog key of the language's name, and a sentence in that language (the same in every UI language).
 DEFAULT_A = ("inside.tokens.language_a", "The mirror shows how a language model writes.")
@@ -51,7 +52,7 @@ def tokens_view(lm: LoadedModel, ids: Sequence[int]) -> None:
     examples = split_descriptions(groups)
     if examples:
         st.caption(t("inside.tokens.split_caption", examples="; ".join(examples)))
-    st.dataframe(_table(token_table(pieces, groups)), hide_index=True, width="stretch")
+    show_table(_table(token_table(pieces, groups)), hide_index=True, width="stretch")
     st.caption(t("inside.tokens.provenance"))
 
 
