@@ -8,9 +8,12 @@ oversized text are dropped one by one, each with a reason, and the rest of the l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
+
+import numpy as np
 
 from mirror.config import PARAM_RANGES
 from mirror.engine.sampling import ParameterError, SamplingParams
@@ -62,10 +65,13 @@ def fit_link(view: LessonView, limit: int = MAX_QUERY_BYTES) -> tuple[LessonView
     """`view` without its last page fields until its query string fits in `limit` bytes, and the fields left out.
 
     Fields come in the page's order, and a later one means nothing without those before it (an inspector's
-    token without its text, a chat's third question without its second), so they go from the end.
+    token without its text, a chat's third question without its second), so they go from the end. A field
+    longer than `read_view` takes goes at once, with every field after it.
     """
-    kept = dict(view.fields)
-    left_out: list[str] = []
+    names = list(view.fields)
+    too_long = next((n for n, name in enumerate(names) if len(view.fields[name]) > MAX_FIELD_CHARS), len(names))
+    kept = {name: view.fields[name] for name in names[:too_long]}
+    left_out: list[str] = names[too_long:]
     while kept and len(replace(view, fields=kept).query_string()) > limit:
         name = next(reversed(kept))
         left_out.insert(0, name)
@@ -125,3 +131,79 @@ def read_view(query: Mapping[str, str], page_fields: tuple[str, ...] = ()) -> Le
         fields[name] = value
     return LessonView(lang=lang, model=model, params=params, seed=seed, projector=query.get("projector") == "1",
                       fields=fields, problems=tuple(problems))
+
+
+# --- How an inspected text was written: its tokens, the prompt it answered, the sampler's probabilities ----
+WRITTEN_ORIGINS = ("chat", "explorer", "fork")
+_PARTS, _IDS, _PROBS = "~", ".", "_"  # unreserved in a URL: they travel as they are
+
+
+@dataclass(frozen=True)
+class WrittenText:
+    """What an inspector link carries about a text the mirror wrote, so that the inspector scores the same
+    tokens after the same prompt and shows the probabilities the sampler used (not the text re-tokenized
+    on its own)."""
+
+    origin: str  # which page wrote it: one of WRITTEN_ORIGINS
+    seed: int | None
+    token_ids: tuple[int, ...]
+    context_ids: tuple[int, ...]
+    sampler_probs: tuple[float | None, ...]  # per token; None where the sampler did not choose it
+
+    def __post_init__(self) -> None:
+        if self.origin not in WRITTEN_ORIGINS:
+            raise ValueError(f"unknown origin {self.origin!r}")
+        if self.seed is not None:
+            SamplingParams(seed=self.seed)  # ParameterError is a ValueError
+        if not self.token_ids or len(self.sampler_probs) > len(self.token_ids):
+            raise ValueError("a written text needs its tokens, and at most one probability per token")
+        if any(not 0 <= i < 2**31 for i in (*self.token_ids, *self.context_ids)):
+            raise ValueError("a token id out of range")
+        if any(p is not None and not (math.isfinite(p) and 0.0 <= p <= 1.0) for p in self.sampler_probs):
+            raise ValueError("a probability outside [0, 1]")
+
+
+def _probability_text(p: float | None) -> str:
+    # The sampler's probabilities are float32 values: their shortest float32 text reads back exactly. Any
+    # other float is written whole, marked with "d" (0.1 and float32's 0.1 are different numbers).
+    if p is None:
+        return ""
+    single = np.float32(p)
+    return str(single) if float(single) == p else f"{p!r}d"
+
+
+def _probability(text: str) -> float | None:
+    if text == "":
+        return None
+    if text.endswith("d"):
+        return float(text[:-1])
+    return float(np.float32(text))
+
+
+def _ids(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(_IDS)) if text else ()
+
+
+def write_written(written: WrittenText) -> str:
+    """The link text of `written`: origin~seed~token ids~context ids~probabilities."""
+    return _PARTS.join([written.origin, "" if written.seed is None else str(written.seed),
+                        _IDS.join(map(str, written.token_ids)), _IDS.join(map(str, written.context_ids)),
+                        _PROBS.join(_probability_text(p) for p in written.sampler_probs)])
+
+
+def read_written(text: str) -> WrittenText:
+    """`write_written`'s text back; ValueError for anything a link should not hold."""
+    parts = text.split(_PARTS)
+    if len(parts) != 5:
+        raise ValueError("a written text has five parts")
+    origin, seed, ids, context, probs = parts
+    return WrittenText(origin=origin, seed=int(seed) if seed else None, token_ids=_ids(ids), context_ids=_ids(context),
+                       sampler_probs=tuple(_probability(p) for p in probs.split(_PROBS)) if probs else ())
+
+
+def written_of(origin: str | None, seed: int | None, token_ids: Sequence[int], context_ids: Sequence[int],
+               sampler_probs: Sequence[float | None] | None) -> WrittenText | None:
+    """How a text the inspector shows was written, for a link; None for a text the visitor pasted."""
+    if origin not in WRITTEN_ORIGINS or not token_ids:
+        return None
+    return WrittenText(origin, seed, tuple(token_ids), tuple(context_ids), tuple(sampler_probs or ()))

@@ -73,11 +73,19 @@ def _context_of(lm: LoadedModel, source: InspectorSource) -> list[int]:
     return ids[-(lm.info.context_length // 2):]
 
 
+def _in_vocabulary(lm: LoadedModel, ids: list[int]) -> bool:
+    return all(0 <= i < len(lm.tokenizer) for i in ids)
+
+
 def _take_source(lm: LoadedModel) -> None:
     """Adopt text handed over by another page (a chat reply, an explorer output)."""
     source = state.take_inspector_source()
     if source is None:
         return
+    if source.origin != "paste" and not _in_vocabulary(lm, [*(source.token_ids or ()), *(source.context_ids or ())]):
+        # A lesson link made with another model: its ids would index another vocabulary.
+        st.session_state[state.INSPECTOR_NOTICE] = ("warning", "inspector.notice.foreign_tokens", {})
+        source = state.InspectorSource(text=source.text)
     ids = list(source.token_ids or lm.encode(source.text))
     st.session_state[state.INSPECTOR_CURRENT] = {
         "text": source.text, "ids": ids, "context": _context_of(lm, source), "sampler_probs": source.sampler_probs,

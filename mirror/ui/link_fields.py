@@ -18,6 +18,7 @@ from mirror.config import MAX_MESSAGE_CHARS
 from mirror.i18n import t
 from mirror.services.conversation import check_user_message
 from mirror.services.explorer import TOP_N_RANGE
+from mirror.services.lesson_links import read_written, write_written, written_of
 from mirror.ui import state
 from mirror.ui.chat import conversation
 from mirror.ui.explorer import page as explorer_page
@@ -114,6 +115,28 @@ def _inspect(text: str) -> None:
     state.hand_to_inspector(state.InspectorSource(text=text))
 
 
+def _written() -> str | None:
+    """How the inspected text was written, when the mirror wrote it (a chat reply, an explorer text, a fork)."""
+    current = st.session_state.get(state.INSPECTOR_CURRENT)
+    if not current:
+        return None
+    written = written_of(current.get("origin"), current.get("seed"), current["ids"], current["context"],
+                         current.get("sampler_probs"))
+    return None if written is None else write_written(written)
+
+
+def _rewrite(text: str) -> None:
+    """The link's text is scored as it was written: its own tokens, after its prompt (checked against the
+    model's vocabulary when the inspector takes it)."""
+    written = read_written(text)
+    source = state.peek_inspector_source()
+    if source is None:  # the link lost its text
+        raise ValueError(text)
+    state.hand_to_inspector(replace(source, origin=written.origin, seed=written.seed, token_ids=list(written.token_ids),
+                                    context_ids=list(written.context_ids),
+                                    sampler_probs=list(written.sampler_probs) or None))
+
+
 # --- Inside the Mirror: the text, the position, the block, head and layer, the open tab ----------------
 def _inside_text() -> str | None:
     current = st.session_state.get(state.INSIDE_CURRENT)
@@ -150,10 +173,12 @@ PAGE_FIELDS: dict[str, tuple[LinkField, ...]] = {
     "explorer": (replace(_kept("prompt"), name=_the_text), _kept("chat", _flag), _kept("seed", _whole, "page_seed"),  # the page's own seed, not the sidebar's
                  _kept("top_n", lambda v: _whole(v, *TOP_N_RANGE)), _kept("tokens", lambda v: _whole(v, 4, 256)),
                  _tab("tab", state.EXPLORER_TAB, explorer_page.TAB_NAMES, explorer_page.tab_labels)),
+    # "written" comes last: the longest, it is the first a link too long for web servers leaves out.
     "inspector": (LinkField("text", _inspected, _inspect, _the_text),
                   _session_value("token", state.INSPECTOR_SELECTED, _whole),
                   _session_value("mode", "insp_mode", _mode),
-                  _session_value("table", "insp_table_view", _flag)),
+                  _session_value("table", "insp_table_view", _flag),
+                  LinkField("written", _written, _rewrite, lambda: t("common.link.field.written"))),
     "inside": (LinkField("text", _inside_text, _look_at, _the_text), _inside_value("position"), _inside_value("block"),
                _inside_value("head"), _inside_value("layer"),
                _tab("tab", "inside_tab", inside_page.TAB_KEYS, inside_page.tab_labels)),

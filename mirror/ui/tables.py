@@ -97,7 +97,9 @@ def localised_table(frame: pd.DataFrame, column_config: Mapping[Any, Any] | None
             config[name] = entry
     if not formatters:
         return frame, config
-    return frame.style.format(formatters), config
+    # pandas names each Styler at random; a fixed name keeps the page the same for the same table (a lesson
+    # link's page equals the teacher's). It only scopes cell styles, and these tables have none.
+    return frame.style.format(formatters).set_uuid("mirror"), config
 
 
 def show_table(frame: pd.DataFrame, where: Any = None, *, column_config: Mapping[Any, Any] | None = None,

@@ -136,6 +136,41 @@ def test_an_inspector_link_reopens_the_text_and_the_chosen_token(bundled):
     assert _main_texts(student) == _main_texts(teacher)
 
 
+def test_an_inspector_link_to_a_chat_reply_scores_it_as_it_was_written(bundled):
+    # A reply is scored after the prompt it answered, with the sampler's own probabilities beside the model's;
+    # the link carries both, so the class sees the teacher's figures, not those of the text on its own.
+    teacher = _open({}, "app_pages/1_Chat.py")
+    teacher.slider(key="ctl_max_new_tokens").set_value(10).run()
+    teacher.checkbox(key="ctl_fix_seed").check().run()
+    teacher.number_input(key="ctl_seed").set_value(5).run()
+    teacher.chat_input(key=state.CHAT_BOX).set_value("Name a colour.").run()
+    turn = teacher.session_state[state.CONVERSATION].turns[1]
+    teacher.button(key=f"inspect_{turn.id}").click().run()
+    teacher.switch_page("app_pages/3_Token_Inspector.py").run()  # AppTest's own page follows the switch
+    teacher.selectbox(key=state.INSPECTOR_SELECTED).set_value(2).run()
+    current = teacher.session_state[state.INSPECTOR_CURRENT]
+    assert current["origin"] == "chat" and current["context"] and current["sampler_probs"]
+    link = _link_of(teacher)
+    assert link["written"].startswith("chat~5~")
+    student = _fresh(link, "app_pages/3_Token_Inspector.py")
+    again = student.session_state[state.INSPECTOR_CURRENT]
+    for name in ("text", "ids", "context", "sampler_probs", "origin", "seed"):
+        assert again[name] == current[name], name
+    assert any("sampler" in m.label for m in student.metric)
+    assert _main_texts(student) == _main_texts(teacher)
+
+
+def test_an_inspector_link_made_with_another_vocabulary_scores_the_text_on_its_own(bundled):
+    link = {"text": "A mirror", "written": f"chat~5~{len(bundled.tokenizer) + 7}.12~1.2~0.5_0.25"}
+    student = _fresh(link, "app_pages/3_Token_Inspector.py")
+    current = student.session_state[state.INSPECTOR_CURRENT]
+    assert current["origin"] == "paste" and current["context"] == [] and current["ids"] == bundled.encode("A mirror")
+    assert any("vocabulary" in w.value for w in student.warning)
+    broken = _fresh({"text": "A mirror", "written": "chat~5~1.2~~0.5_0.5_0.5"}, "app_pages/3_Token_Inspector.py")
+    assert broken.session_state[state.INSPECTOR_CURRENT]["origin"] == "paste"  # refused, and named:
+    assert any("written" in w.value for w in broken.warning)
+
+
 def test_an_inside_link_reopens_the_text_position_and_tab(bundled):
     from mirror.ui.inside.page import TABS
 

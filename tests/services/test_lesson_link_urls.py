@@ -5,7 +5,8 @@ from urllib.parse import parse_qsl
 import pytest
 
 from mirror.engine.sampling import SamplingParams
-from mirror.services.lesson_links import MAX_QUERY_BYTES, LessonView, fit_link, read_view, view_of
+from mirror.services.lesson_links import (MAX_FIELD_CHARS, MAX_QUERY_BYTES, LessonView, WrittenText, fit_link, read_view,
+                                          read_written, view_of, write_written, written_of)
 
 
 def _round_trip(view: LessonView, fields=()) -> LessonView:
@@ -67,3 +68,51 @@ def test_a_view_too_long_for_web_servers_leaves_out_its_last_fields():
     assert fitted.fields == {} and left_out == ("text", "token")
     short = view_of(SamplingParams(), "en", "m", {"ask": "Hi"})
     assert fit_link(short) == (short, ())
+
+
+def test_a_field_longer_than_a_link_may_hold_is_left_out_with_those_after_it():
+    # 4,500 ASCII characters fit in 7,000 bytes, but read_view refuses a field over MAX_FIELD_CHARS: the link
+    # would have carried a text the visitor's page then drops.
+    view = view_of(SamplingParams(), "en", "m", {"text": "x" * (MAX_FIELD_CHARS + 500), "token": 3})
+    assert len(view.query_string()) < MAX_QUERY_BYTES
+    fitted, left_out = fit_link(view)
+    assert fitted.fields == {} and left_out == ("text", "token")
+    fitted, left_out = fit_link(view_of(SamplingParams(), "en", "m", {"text": "Hi", "written": "w" * 4001}))
+    assert fitted.fields == {"text": "Hi"} and left_out == ("written",)
+
+
+def _float32(value: float) -> float:
+    import numpy as np
+
+    return float(np.float32(value))
+
+
+WRITTEN = WrittenText(origin="chat", seed=11, token_ids=(504, 3, 49151), context_ids=(1, 9690, 198),
+                      sampler_probs=(_float32(0.8123), None, 0.1))
+
+
+def test_how_a_text_was_written_survives_the_url_bit_for_bit():
+    text = write_written(WRITTEN)
+    assert text == "chat~11~504.3.49151~1.9690.198~0.8123__0.1d"
+    assert read_written(text) == WRITTEN
+    back = read_written(text).sampler_probs
+    assert back[0] == _float32(0.8123) and back[2] == 0.1  # float32 and float64 values each come back exactly
+    bare = WrittenText("explorer", None, (5,), (), ())
+    assert read_written(write_written(bare)) == bare
+
+
+def test_a_pasted_text_carries_nothing_about_how_it_was_written():
+    assert written_of("paste", None, [1, 2], [], None) is None
+    assert written_of("chat", 3, [], [1], None) is None
+    assert written_of("fork", 3, [1, 2], [7], [None, 0.5]) == WrittenText("fork", 3, (1, 2), (7,), (None, 0.5))
+
+
+@pytest.mark.parametrize("text", [
+    "", "chat", "chat~11~1.2~3", "mail~11~1.2~3~", "chat~x~1.2~3~", "chat~-1~1.2~3~", "chat~11~~3~",
+    "chat~11~1.x~3~", "chat~11~1.-2~3~", "chat~11~1.2~3.4294967296~", "chat~11~1.2~3~0.5_0.5_0.5",
+    "chat~11~1.2~3~1.5", "chat~11~1.2~3~nan", "chat~11~1.2~3~-0.1d", "chat~11~1.2~3~1e999",
+    "chat~11~1.2~3~abc",
+])
+def test_a_broken_written_text_is_refused(text):
+    with pytest.raises(ValueError):
+        read_written(text)

@@ -115,6 +115,8 @@ MESSAGES: dict[str, Text] = {
                           "Весь вид дал бы слишком длинную для веб-серверов ссылку, поэтому в ней нет: {names}."),
     "link.field.question": Text("question {number}", "вопрос {number}"),
     "link.field.text": Text("the text", "текст"),
+    "link.field.written": Text("how the text was written (its tokens, its prompt, the sampler's probabilities)",
+                               "как текст был написан (его токены, запрос и вероятности сэмплера)"),
     "link.opened": Text("Opened from a lesson link.", "Открыто по ссылке урока."),
     "link.dropped": Text("Some values in the link were not valid and were left out: {names}.",
                          "Некоторые значения в ссылке неверны и пропущены: {names}."),

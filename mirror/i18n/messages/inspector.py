@@ -18,6 +18,9 @@ MESSAGES: dict[str, Text] = {
     "notice.too_long": Text(
         "The text has {chars} characters; the inspector takes up to {limit}. Shorten it (it is kept in the box).",
         "В тексте {chars} символов, а инспектор принимает не больше {limit}. Сократите его (он остаётся в поле)."),
+    "notice.foreign_tokens": Text(
+        "The link's tokens do not belong to this model's vocabulary, so the text is scored on its own.",
+        "Токены из ссылки не входят в словарь этой модели, поэтому текст разобран сам по себе."),
     "intro": Text(
         "Every token is scored by the model in one forward pass: its probability, its rank among all "
         "{vocabulary} tokens, the model's uncertainty (entropy) and its surprise.",
