@@ -25,7 +25,7 @@ __all__ = ["MAX_LOCALISED_CELLS", "cell_formatter", "localised_table", "show_tab
 
 _PRINTF = re.compile(r"%(?P<plus>\+?)(?:\.(?P<digits>\d+))?(?P<kind>[dif])")
 _DEFAULT_DIGITS = 4
-# A Styler costs time for every cell at every redraw (and pandas trims one past 262,144 cells), so a
+# A Styler costs time for every cell at every redraw (and Streamlit refuses one past 262,144 cells), so a
 # larger table (the inspector's every token of a long text) is written by Streamlit, with a decimal point.
 MAX_LOCALISED_CELLS = 50_000
 
