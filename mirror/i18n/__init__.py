@@ -13,5 +13,6 @@ from mirror.i18n.text import Text
 
 __all__ = [
     "CATALOG", "DEFAULT_LANGUAGE", "LANGUAGES", "Language", "MissingText", "Phrase", "Text", "current_language",
-    "decimal_mark", "fmt_date", "fmt_int", "fmt_number", "fmt_percent", "labeller", "language_from_tag", "phrase", "t", "text_of", "tn", "using_language",
+    "decimal_mark", "fmt_date", "fmt_int", "fmt_number", "fmt_percent", "labeller", "language_from_tag", "phrase", "t",
+    "text_of", "tn", "using_language",
 ]

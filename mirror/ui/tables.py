@@ -10,7 +10,6 @@ own text and keeps its format.
 
 from __future__ import annotations
 
-import copy
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -90,11 +89,8 @@ def localised_table(frame: pd.DataFrame, column_config: Mapping[Any, Any] | None
         if formatter is None:
             continue
         formatters[name] = formatter
-        if "format" in type_config:
-            assert config is not None and isinstance(entry, Mapping)
-            entry = copy.deepcopy(dict(entry))
-            del entry["type_config"]["format"]
-            config[name] = entry
+        if config is not None and "format" in type_config:  # a new entry: the caller's stays as it was
+            config[name] = {**entry, "type_config": {k: v for k, v in type_config.items() if k != "format"}}
     if not formatters:
         return frame, config
     # pandas names each Styler at random; a fixed name keeps the page the same for the same table (a lesson
@@ -102,8 +98,7 @@ def localised_table(frame: pd.DataFrame, column_config: Mapping[Any, Any] | None
     return frame.style.format(formatters).set_uuid("mirror"), config
 
 
-def show_table(frame: pd.DataFrame, where: Any = None, *, column_config: Mapping[Any, Any] | None = None,
-               **options: Any) -> Any:
-    """`st.dataframe(frame, **options)` (or in the container `where`), numbers in today's language."""
+def show_table(frame: pd.DataFrame, *, column_config: Mapping[Any, Any] | None = None, **options: Any) -> Any:
+    """`st.dataframe(frame, **options)`, numbers in today's language."""
     data, config = localised_table(frame, column_config, current_language())
-    return (where or st).dataframe(data, column_config=config, **options)
+    return st.dataframe(data, column_config=config, **options)
