@@ -57,6 +57,11 @@ def test_a_link_opened_in_a_fresh_browser_shows_the_same_inspector_view(streamli
         expect_shown(student, student.locator(".mm-text").first, LOAD_MS)
         expect_idle(student, LOAD_MS)
         expect(student.locator("textarea").first).to_have_value(TEXT, timeout=LOAD_MS)  # the box fills in last
+        # The page may still be drawing its last run (CI once read it with the chosen token's last figure
+        # missing): wait for as many figures as the teacher's page has, then for the run to end.
+        metrics = student.get_by_test_id("stMain").get_by_test_id("stMetric")
+        expect(metrics).to_have_count(len(seen_by_teacher["details"]), timeout=LOAD_MS)
+        expect_idle(student, LOAD_MS)
         seen_by_student = _view(student)
         student.screenshot(path=str(artifacts_dir / "lesson-link-student.png"), full_page=True)
     finally:
