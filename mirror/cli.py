@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from mirror.config import DEFAULT_PRESET, PRESETS
-from mirror.models import LoadedModel, ModelLoadError, load_model
+from mirror.models import LoadedModel, ModelLoadError
+from mirror.models.pool import shared_pool
 from mirror.engine.sampling import ParameterError, SamplingParams
 
 
@@ -85,11 +86,17 @@ def _emit(obj: Any) -> None:
     print(json.dumps(obj, ensure_ascii=False), flush=True)
 
 
+def from_pool(name: str | None = None, device: str | None = None, dtype: str | None = None) -> LoadedModel:
+    """The model from the process's pool (the one way every face gets a model)."""
+    return shared_pool().get(name, device=device, dtype=dtype)
+
+
 def cmd_info(args: argparse.Namespace, loader: Callable[..., LoadedModel]) -> None:
     lm = loader(args.model, args.device, args.dtype)
     info = lm.info.to_dict()
+    pool = shared_pool().describe()
     if args.json:
-        _emit(info)
+        _emit({**info, "pool": pool})
         return
     labels = {"name": "model", "source": "source", "location": "location", "device": "device", "dtype": "dtype",
               "parameters": "parameters", "context_length": "context length", "load_seconds": "load time",
@@ -104,6 +111,10 @@ def cmd_info(args: argparse.Namespace, loader: Callable[..., LoadedModel]) -> No
         elif key in ("speed_choices", "note") and not value:
             continue
         print(f"{label:>15}: {value}")
+    models = "; ".join(f"{m['name']} ({m['runtime']}, {m['megabytes']:.0f} MB)" for m in pool["models"])
+    print(f"{'loaded models':>15}: {models or '-'}")
+    print(f"{'model memory':>15}: {pool['used_megabytes']:.0f} of {pool['budget_megabytes']:.0f} MB "
+          f"(MIRROR_MODEL_MEMORY_MB)")
 
 
 def cmd_generate(args: argparse.Namespace, loader: Callable[..., LoadedModel]) -> None:
@@ -189,7 +200,7 @@ def cmd_inside(args: argparse.Namespace, loader: Callable[..., LoadedModel]) -> 
 COMMANDS = {"info": cmd_info, "generate": cmd_generate, "score": cmd_score, "inside": cmd_inside}
 
 
-def main(argv: Sequence[str] | None = None, loader: Callable[..., LoadedModel] = load_model) -> int:
+def main(argv: Sequence[str] | None = None, loader: Callable[..., LoadedModel] = from_pool) -> int:
     try:
         args = build_parser().parse_args(argv)
         COMMANDS[args.command](args, loader)

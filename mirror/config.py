@@ -92,6 +92,12 @@ MAX_MESSAGE_CHARS = 8000  # one chat message
 MAX_TEXT_CHARS = 32_000
 DEFAULT_MAX_BATCH = 32  # requests one scheduler steps together (MIRROR_MAX_BATCH)
 DEFAULT_PREFIX_CACHE_MB = 256  # memory for kept prompt beginnings per model (MIRROR_PREFIX_CACHE_MB)
+# Weights the model pool may hold at once (MIRROR_MODEL_MEMORY_MB): the bundled model and Gemma-3-270M in
+# float32 fit together, with room for the Inside page's torch copy of a native runtime's weights.
+DEFAULT_MODEL_MEMORY_MB = 3072
+# Models that write a language well: the first one offered becomes the default of a visitor reading the
+# app in that language, until the visitor picks another.
+LANGUAGE_MODELS: dict[str, tuple[str, ...]] = {"ru": (GEMMA_MODEL,)}
 
 
 # Where the bundled package cannot be installed (Streamlit Community Cloud installs requirements.txt
@@ -116,6 +122,7 @@ class Settings:
     runtime: str = "torch"  # what computes the logits: torch, torch-bf16, llamacpp, llamacpp-f16 (mirror/models/llamacpp.py)
     max_batch: int = DEFAULT_MAX_BATCH  # requests the scheduler steps together in one forward pass (mirror/engine/scheduler.py)
     prefix_cache_mb: int = DEFAULT_PREFIX_CACHE_MB  # kept keys/values of prompt beginnings (mirror/engine/prefix_cache.py); 0 = off
+    model_memory_mb: int = DEFAULT_MODEL_MEMORY_MB  # the model pool's budget for weights (mirror/models/pool.py)
     linear_layout: str = "auto"  # float32 linear layers on CPU: auto (timed at load), stock or gemm (mirror/models/fastlinear.py)
 
     @classmethod
@@ -144,6 +151,8 @@ class Settings:
             max_batch=_whole_number("MIRROR_MAX_BATCH", get("MIRROR_MAX_BATCH"), default=DEFAULT_MAX_BATCH, low=1, high=64),
             prefix_cache_mb=_whole_number("MIRROR_PREFIX_CACHE_MB", get("MIRROR_PREFIX_CACHE_MB"),
                                           default=DEFAULT_PREFIX_CACHE_MB, low=0, high=65536),
+            model_memory_mb=_whole_number("MIRROR_MODEL_MEMORY_MB", get("MIRROR_MODEL_MEMORY_MB"),
+                                          default=DEFAULT_MODEL_MEMORY_MB, low=64, high=2**20),
             linear_layout=_choice("MIRROR_LINEAR_LAYOUT", get("MIRROR_LINEAR_LAYOUT").lower(), ("auto", "stock", "gemm")),
         )
 

@@ -19,12 +19,14 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from mirror.models import LoadedModel, load_model, wrap_model  # noqa: E402
+from mirror.models.pool import shared_pool  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def bundled() -> LoadedModel:
-    """The real bundled SmolLM2, loaded once (from the weight cache after the first run)."""
-    return load_model()
+    """The real bundled SmolLM2, loaded once (from the weight cache after the first run): the process's
+    pooled copy, the same model object the pages under AppTest get."""
+    return shared_pool().get()
 
 
 @pytest.fixture(scope="session")

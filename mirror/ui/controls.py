@@ -12,11 +12,13 @@ from typing import Any
 
 import streamlit as st
 
-from mirror.config import BUNDLED_MODEL, DEFAULT_PRESET, GEMMA_MODEL, PARAM_RANGES, PRESETS, Settings
-from mirror.i18n import labeller, t
+from mirror.config import BUNDLED_MODEL, DEFAULT_PRESET, GEMMA_MODEL, LANGUAGE_MODELS, PARAM_RANGES, PRESETS, Settings
+from mirror.i18n import current_language, labeller, t
 from mirror.text import redact_url
 from mirror.engine.sampling import ParameterError, SamplingParams
 from mirror.ui import state
+from mirror.ui.pool import model_pool
+from mirror.ui.teacher import is_teacher
 
 # The value at which each parameter does nothing: what a server that lacks it effectively uses.
 NEUTRAL = {"top_k": 0, "repetition_penalty": 1.0, "no_repeat_ngram_size": 0}
@@ -58,6 +60,8 @@ CONTROLS = state.KeptValues(state.CONTROLS, "ctl_", _defaults)
 
 def _changed(name: str) -> None:
     CONTROLS.keep(name)
+    if name == "model":
+        st.session_state[state.MODEL_CHOSEN] = True
     if name in PRESETS[DEFAULT_PRESET]:
         CONTROLS.set("preset", CUSTOM)
 
@@ -68,15 +72,35 @@ def _preset_changed() -> None:
         CONTROLS.set(name, value)
 
 
+def may_add_models() -> bool:
+    """May this visitor type any model id or folder? Where the operator allows it for everyone
+    (MIRROR_ALLOW_ANY_MODEL=1), or for the signed-in teacher, whose model is then offered to the class."""
+    return Settings.from_env().allow_any_model or is_teacher()
+
+
+def language_default() -> str:
+    """The model a visitor who has not picked one gets: the first offered model that writes the page's
+    language well (Gemma-3-270M for Russian, where it is installed), else the operator's default."""
+    settings, pool = Settings.from_env(), model_pool()
+    for name in LANGUAGE_MODELS.get(current_language(), ()):
+        if pool.is_offered(name):
+            return name
+    return settings.model
+
+
 def model_name() -> str:
-    """The model this session uses: the user's choice when the deployment allows it, else the operator's list."""
-    settings = Settings.from_env()
+    """The model this session uses: the visitor's choice among the offered models (any model where
+    `may_add_models`), else the default for the visitor's language."""
+    if not st.session_state.get(state.MODEL_CHOSEN) and CONTROLS.values()["model"] != (default := language_default()):
+        CONTROLS.set("model", default)  # follows a language switch until the visitor picks one
     name = CONTROLS.values()["model"]
-    return name if settings.allow_any_model or name in settings.models else settings.models[0]
+    return name if may_add_models() or model_pool().is_offered(name) else language_default()
 
 
 def set_model(name: str) -> None:
+    """The visitor picks `name` (a callback, a lesson link): it no longer follows the language."""
     CONTROLS.set("model", name)
+    st.session_state[state.MODEL_CHOSEN] = True
 
 
 def use_bundled_model() -> None:
@@ -107,13 +131,14 @@ def sidebar(unsupported: Sequence[str] = ()) -> SamplingParams:
         settings = Settings.from_env()
         if settings.backend_url:
             st.caption(t("common.sidebar.served_by", url=redact_url(settings.backend_url)))
-        elif settings.allow_any_model:
+        elif may_add_models():
             st.text_input(t("common.sidebar.model"), key=key("model"), on_change=_changed, args=("model",),
                           help=t("common.sidebar.model_any_help", bundled=BUNDLED_MODEL))
         else:
-            if CONTROLS.values()["model"] not in settings.models:
-                set_model(settings.models[0])
-            st.selectbox(t("common.sidebar.model"), settings.models, key=key("model"), on_change=_changed,
+            offered = model_pool().offered()
+            if CONTROLS.values()["model"] not in offered:
+                CONTROLS.set("model", model_name())
+            st.selectbox(t("common.sidebar.model"), offered, key=key("model"), on_change=_changed,
                          args=("model",), help=t("common.sidebar.model_list_help"))
         if GEMMA_MODEL in settings.models or CONTROLS.values()["model"] == GEMMA_MODEL:
             st.caption(t("common.gemma_notice", model=GEMMA_MODEL))  # the Gemma Terms ask for it where it is offered

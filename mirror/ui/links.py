@@ -12,11 +12,12 @@ from typing import Any
 
 import streamlit as st
 
-from mirror.config import PRESETS, Settings
+from mirror.config import PRESETS
 from mirror.i18n import t
 from mirror.services.lesson_links import SHARED_KEYS, LessonView, fit_link, read_view, view_of
 from mirror.ui import state
-from mirror.ui.controls import CONTROLS, CUSTOM, current_params, model_name
+from mirror.ui.controls import CONTROLS, CUSTOM, current_params, may_add_models, model_name, set_model
+from mirror.ui.pool import model_pool
 from mirror.ui.language import apply_language, chosen_language
 from mirror.ui.link_fields import PAGE_FIELDS, LinkField
 from mirror.ui.pages import AppPage
@@ -93,9 +94,8 @@ def apply_link(page: AppPage) -> None:
 
 def _apply_shared(view: LessonView) -> None:
     if view.model:
-        settings = Settings.from_env()
-        if settings.allow_any_model or view.model in settings.models:
-            CONTROLS.set("model", view.model)
+        if may_add_models() or model_pool().is_offered(view.model):
+            set_model(view.model)
         else:
             st.session_state[state.LINK_NOTICE_MODEL] = view.model
     for name, value in view.params.items():

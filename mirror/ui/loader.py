@@ -1,4 +1,4 @@
-"""One model per process, shared by every session through st.cache_resource, or a remote server."""
+"""The session's model from the process's model pool (mirror/models/pool.py), or a remote server."""
 
 from __future__ import annotations
 
@@ -8,17 +8,12 @@ import streamlit as st
 
 from mirror.config import BUNDLED_MODEL, Settings
 from mirror.i18n import t
-from mirror.models import LoadedModel, ModelLoadError, load_model
+from mirror.models import LoadedModel, ModelLoadError
 from mirror.services.remote import BackendError, RemoteModel, connect_remote
-from mirror.ui.controls import model_name, use_bundled_model
+from mirror.ui.controls import may_add_models, model_name, use_bundled_model
+from mirror.ui.pool import INSIDE_HOLDER, model_pool, session_holder
 
 API_KEY = "MIRROR_BACKEND_API_KEY"
-
-
-@st.cache_resource(show_spinner=False, max_entries=1)
-def cached_model(name: str) -> LoadedModel:
-    # max_entries=1: switching models frees the previous one, so one model is in memory per process.
-    return load_model(name)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2, ttl=300)
@@ -44,10 +39,12 @@ def get_model() -> LoadedModel | RemoteModel | None:
         except BackendError as error:
             st.error(t("common.loader.server_down", error=error))
             return None
-    name = model_name()
+    name, pool = model_name(), model_pool()
     try:
         with st.spinner(t("common.loader.loading", name=name)):
-            return cached_model(name)
+            if may_add_models() and not pool.is_offered(name):
+                return pool.offer(name, holder=session_holder())  # the teacher's model is offered to the class too
+            return pool.get(name, holder=session_holder(), visitor=True)
     except ModelLoadError as error:
         st.error(t("common.loader.failed", error=error))
         if name != BUNDLED_MODEL:
@@ -55,7 +52,6 @@ def get_model() -> LoadedModel | RemoteModel | None:
         return None
 
 
-@st.cache_resource(show_spinner=False, max_entries=1)
 def torch_copy(name: str) -> LoadedModel:
     """The torch copy of a native runtime's weights, for the one page that reads the model's insides."""
-    return load_model(name, runtime="torch")
+    return model_pool().get(name, runtime="torch", holder=session_holder(INSIDE_HOLDER))

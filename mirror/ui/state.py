@@ -19,6 +19,7 @@ from mirror.ui.steps import ReplyStep
 # --- every page ---------------------------------------------------------------------------------------
 CONTROLS = "mirror_controls"  # the sidebar's values (see KeptValues)
 SESSION_ID = "mirror_session_id"
+MODEL_CHOSEN = "model_chosen"  # True once the visitor picked a model: it no longer follows the language
 TEACHER = "mirror_teacher"  # True once this session gave the teacher passcode
 TEACHER_ATTEMPT = "teacher_attempt"
 TEACHER_NOTICE = "teacher_notice"

@@ -25,6 +25,7 @@ from google.protobuf.message import Message
 from streamlit.testing.v1 import AppTest
 
 from mirror.i18n import CATALOG
+from mirror.ui import state
 
 # Proto fields whose text only the app writes (never the model or the visitor).
 CHROME_FIELDS = {"label", "help", "placeholder", "content", "tooltip", "caption_label"}
@@ -111,6 +112,9 @@ def open_in_russian(page: str, tmp_db: str | None = None, max_new_tokens: int = 
 
     at = AppTest.from_file(HOME, default_timeout=TIMEOUT)
     at.context["locale"] = "ru-RU"
+    # As if this visitor had picked the bundled model: these tests read the pages' Russian on the model the
+    # English tests use (a Russian visitor's own default, Gemma where installed: test_model_follows_language).
+    at.session_state[state.MODEL_CHOSEN] = True
     at.run()
     at.switch_page(page).run()
     at.slider(key="ctl_max_new_tokens").set_value(max_new_tokens).run()

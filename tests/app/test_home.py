@@ -43,9 +43,8 @@ def test_a_native_runtime_that_crashes_is_refused_on_the_model_card(bundled, mon
     (cache / real.name).symlink_to(real, target_is_directory=True)  # the built weight cache, a fresh verdict
     monkeypatch.setenv("MIRROR_CACHE_DIR", str(cache))
     monkeypatch.setenv("MIRROR_RUNTIME", "llamacpp")
-    from mirror.ui.loader import cached_model
+    from mirror.models.pool import shared_pool
 
-    cached_model.clear()  # the process's cached model was loaded with the torch runtime
     try:
         at = AppTest.from_file(HOME, default_timeout=TIMEOUT)
         at.run()
@@ -55,7 +54,7 @@ def test_a_native_runtime_that_crashes_is_refused_on_the_model_card(bundled, mon
         assert {m.label: m.value for m in at.metric}["Precision"] == "float32"
         assert "Runtime torch" in " ".join(c.value for c in at.caption)
     finally:
-        cached_model.clear()  # the next page test must not get this fallback model and its note
+        shared_pool().unload(runtime="llamacpp")  # a later llamacpp test must not get this fallback and its note
 
 
 def test_ask_the_mirror_streams_an_answer(app):

@@ -310,10 +310,9 @@ def test_a_native_runtime_offers_the_torch_copy_of_its_weights(bundled, monkeypa
     """MIRROR_RUNTIME=llamacpp gives no hidden states: the page says why, and on request looks inside the torch
     copy of the same bundled weights (the Chat keeps the native runtime)."""
     pytest.importorskip("llama_cpp")
-    from mirror.ui.loader import cached_model, torch_copy
+    from mirror.models.pool import shared_pool
 
     monkeypatch.setenv("MIRROR_RUNTIME", "llamacpp")
-    cached_model.clear()  # the process's cached model was loaded with the torch runtime
     forget_looks()
     try:
         at = AppTest.from_file(HOME, default_timeout=300)
@@ -330,9 +329,9 @@ def test_a_native_runtime_offers_the_torch_copy_of_its_weights(bundled, monkeypa
         ids = [start_token_id(bundled.tokenizer)] + bundled.encode(EXAMPLE)
         assert tokens_table(at)["id"].tolist() == ids
         assert app_model(at).info.runtime == "llamacpp"  # the shared model is still the native one
+        assert shared_pool().get(runtime="torch") is bundled  # the torch copy was the pooled model, not a new load
     finally:
-        cached_model.clear()  # the next page test must get the torch model back
-        torch_copy.clear()
+        shared_pool().unload(runtime="llamacpp")
 
 
 def test_a_gpt2_model_chosen_in_the_sidebar_is_looked_inside(inside, tiny_gpt2_dir, monkeypatch):

@@ -62,4 +62,16 @@ MESSAGES: dict[str, Text] = {
         "хеш каждого пакета)."),
     "gemma.load_failed": Text("Could not load {model} from {file}: {error}",
                               "Не удалось загрузить {model} из {file}: {error}"),
+    "pool.not_offered": Text(
+        "The model {name!r} is not offered here. Choose one of: {offered}. (The operator offers models with "
+        "MIRROR_MODELS; a signed-in teacher can add one.)",
+        "Модель {name!r} здесь не предлагается. Выберите одну из: {offered}. (Оператор задаёт модели в "
+        "MIRROR_MODELS; учитель, вошедший в систему, может добавить модель.)"),
+    "pool.over_budget": Text(
+        "{name} needs about {size} MB, which does not fit the memory budget for models ({budget} MB, set by "
+        "MIRROR_MODEL_MEMORY_MB) beside the models other visitors are using: {in_use}. Try again when one "
+        "is free, or ask the operator to raise MIRROR_MODEL_MEMORY_MB.",
+        "Модели {name} нужно около {size} МБ, а это не помещается в бюджет памяти для моделей ({budget} МБ, "
+        "задаётся MIRROR_MODEL_MEMORY_MB) рядом с моделями, которыми пользуются другие посетители: {in_use}. "
+        "Попробуйте снова, когда одна из них освободится, или попросите оператора увеличить MIRROR_MODEL_MEMORY_MB."),
 }
