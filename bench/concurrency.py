@@ -39,7 +39,8 @@ from generation import run_raw  # noqa: E402  (bench/generation.py: the stock tr
 from mirror.engine.generation import Generation  # noqa: E402
 from mirror.services.prompts import Message, build_prompt  # noqa: E402
 from mirror.models.machine import cpu_name  # noqa: E402
-from mirror.models import LoadedModel, load_model  # noqa: E402
+from mirror.models import LoadedModel  # noqa: E402
+from mirror.models.pool import shared_pool  # noqa: E402
 from mirror.engine.sampling import SamplingParams  # noqa: E402
 from mirror.config import Settings  # noqa: E402
 
@@ -105,7 +106,7 @@ def run_sessions(lm: LoadedModel, count: int, tokens: int, offset: int = 0) -> d
 
 def stock_baseline(tokens: int, runs: int = 3) -> float:
     """tokens/s of one stream of stock `model.generate` (median of `runs`), in this process."""
-    lm = load_model(runtime="torch")
+    lm = shared_pool().get(runtime="torch")
     params = SamplingParams.preset("Balanced", seed=0, max_new_tokens=tokens)
     ids = lm.encode(build_prompt(lm, [Message("user", question(0))]).text)
     run_raw(lm, ids, params.replace(max_new_tokens=4))  # warm-up
@@ -118,7 +119,7 @@ def stock_baseline(tokens: int, runs: int = 3) -> float:
 
 def engine_single_stream(tokens: int, runs: int = 3) -> float:
     """tokens/s of one session through the engine (median of `runs`), in this process."""
-    lm = load_model(runtime="torch")
+    lm = shared_pool().get(runtime="torch")
     run_sessions(lm, 1, 4, offset=100)
     return statistics.median(run_sessions(lm, 1, tokens, offset=i)["aggregate_tokens_per_s"] for i in range(runs))
 
@@ -149,7 +150,7 @@ def main() -> None:
         return
     raw_rate = single_stream_in_fresh_process("stock", args.tokens)
     engine_rate = single_stream_in_fresh_process("engine", args.tokens)
-    lm = load_model(runtime=args.runtime)
+    lm = shared_pool().get(runtime=args.runtime)
     lm = lm.with_batch(args.max_batch)
     run_sessions(lm.with_batch(args.max_batch), 1, 4, offset=100)  # warm-up, on a scheduler of its own
     base = rss_mb()

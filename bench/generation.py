@@ -34,7 +34,8 @@ from mirror.models.fastlinear import stock_layout  # noqa: E402
 from mirror.engine.generation import Generation  # noqa: E402
 from mirror.services.prompts import Message, build_prompt  # noqa: E402
 from mirror.models.machine import cpu_name  # noqa: E402
-from mirror.models import LoadedModel, load_model  # noqa: E402
+from mirror.models import LoadedModel  # noqa: E402
+from mirror.models.pool import shared_pool  # noqa: E402
 from mirror.engine.sampling import SamplingParams  # noqa: E402
 
 PROMPT = "Write a short story about a girl who finds a magic mirror in her grandmother's attic."
@@ -111,7 +112,7 @@ def main() -> None:
     parser.add_argument("--skip-cold-start", action="store_true")
     args = parser.parse_args()
 
-    lm = load_model()
+    lm = shared_pool().get()
     params = SamplingParams.preset("Balanced", seed=1234, max_new_tokens=args.max_new_tokens)
     ids = lm.encode(build_prompt(lm, [Message("user", PROMPT)]).text)
     print(f"CPU {cpu_name()}, torch {torch.__version__} (BLAS: {_blas()}), threads {torch.get_num_threads()}")

@@ -26,7 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 
 from mirror.engine import forward  # noqa: E402
-from mirror.models import load_model  # noqa: E402
+from mirror.models.pool import shared_pool  # noqa: E402
 from mirror.models.machine import cpu_name  # noqa: E402
 from mirror.services.inside.look import ATTENTION_MAX_TOKENS, document_ids, forget_looks, look_inside  # noqa: E402
 
@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, nargs="+", default=[60, 256, 512])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    lm = load_model()
+    lm = shared_pool().get()
     all_ids = document_ids(lm, (ROOT / "README.md").read_text() * 4)
     print(f"CPU {cpu_name()}, torch {torch.__version__} threads {torch.get_num_threads()}; model {lm.info.name} "
           f"({lm.info.dtype}, {lm.info.device}); median of {args.runs} runs")

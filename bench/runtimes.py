@@ -36,7 +36,8 @@ from mirror.models.fastlinear import stock_layout  # noqa: E402
 from mirror.engine.generation import Generation  # noqa: E402
 from mirror.services.prompts import Message, build_prompt  # noqa: E402
 from mirror.models.machine import cpu_name  # noqa: E402
-from mirror.models import LoadedModel, load_model  # noqa: E402
+from mirror.models import LoadedModel  # noqa: E402
+from mirror.models.pool import shared_pool  # noqa: E402
 from mirror.models.llamacpp import LLAMACPP_RUNTIMES, RUNTIMES  # noqa: E402
 from mirror.engine.sampling import SamplingParams  # noqa: E402
 
@@ -131,7 +132,7 @@ def main() -> None:
     if args.only:
         runtime = RAW_LLAMACPP[args.only][0] if args.only in RAW_LLAMACPP else \
             "torch" if args.only == "raw-generate" else args.only
-        lm = load_model(runtime=runtime)
+        lm = shared_pool().get(runtime=runtime)
         ids = lm.encode(build_prompt(lm, [Message("user", PROMPT)]).text)
         if args.only in RAW_LLAMACPP:
             path = lm.model.gguf_path  # the very file our runtime runs (for -f16: the cached F16 copy)
@@ -144,7 +145,7 @@ def main() -> None:
         print(json.dumps(figures))
         return
     texts = [t for t in (ROOT / "bench" / "quality_texts.txt").read_text().split("\n") if t.strip()]
-    models = {name: load_model(runtime=name) for name in RUNTIMES}
+    models = {name: shared_pool().get(runtime=name) for name in RUNTIMES}
     reference = models["torch"]
     ids = reference.encode(build_prompt(reference, [Message("user", PROMPT)]).text)
     print(f"CPU {cpu_name()}; " + "; ".join(f"{name}: {lm.info.speed_choices or 'no CPU-specific choice'}"

@@ -33,7 +33,7 @@ from transformers.generation.logits_process import (  # noqa: E402
 from concurrency import question  # noqa: E402
 from mirror.engine.generation import describe_rows  # noqa: E402
 from mirror.engine.sampling import SamplingParams, choose_token, run_pipeline  # noqa: E402
-from mirror.models import load_model  # noqa: E402
+from mirror.models.pool import shared_pool  # noqa: E402
 from mirror.models.machine import cpu_name  # noqa: E402
 from mirror.services.prompts import Message, build_prompt  # noqa: E402
 
@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[1, 16, 32])
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
-    lm = load_model()
+    lm = shared_pool().get()
     params = SamplingParams.preset("Balanced")
     print(f"CPU {cpu_name()}; Balanced preset, vocabulary {lm.tokenizer.vocab_size:,}, median of {args.repeats}\n")
     print(f"{'rows':>5}{'stock ms':>10}{'ours ms':>9}{'ours, figures included ms':>27}{'same tokens':>13}")

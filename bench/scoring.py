@@ -26,7 +26,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from mirror.models import LoadedModel, load_model  # noqa: E402
+from mirror.models import LoadedModel  # noqa: E402
+from mirror.models.pool import shared_pool  # noqa: E402
 from mirror.services.scoring import score_ids  # noqa: E402
 
 
@@ -57,7 +58,7 @@ def bare_forward(lm: LoadedModel, ids: list[int]) -> None:
 
 
 def child(kind: str, model: str, tokens: int) -> dict[str, float]:
-    lm = load_model(model)
+    lm = shared_pool().get(model)
     ids = text_ids(lm, tokens)
     short = ids[:16]  # warms the code paths (and the scorer's one-time probe) without a big allocation
     bare_forward(lm, short) if kind == "bare" else score_ids(lm, short)
@@ -87,7 +88,7 @@ def main() -> None:
         return
     from mirror.models.machine import cpu_name
 
-    lm = load_model(args.model)
+    lm = shared_pool().get(args.model)
     args.model = lm.info.name
     ids = text_ids(lm, args.tokens)
     bare_forward(lm, ids[:16])  # warm-up

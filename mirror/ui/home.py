@@ -14,6 +14,7 @@ from mirror.engine.sampling import SamplingParams
 from mirror.text import escape_markdown
 from mirror.ui import state
 from mirror.ui.frame import current_frame
+from mirror.ui.pool import model_pool
 from mirror.ui.pages import CHAT, INSIDE, link_to
 from mirror.ui.streaming import start_reply, stream_into, summary_line
 
@@ -47,6 +48,23 @@ def model_card(info: ModelInfo, note: str) -> None:
                          choices=escape_markdown(info.speed_choices_in(current_language()))))
         if not info.has_chat_template:
             st.caption(t("home.card.base_model"))
+        if not remote:
+            st.caption(pool_line())
+
+
+def pool_line() -> str:
+    """Which models this server holds, the memory their weights take, and the budget."""
+    pool = model_pool()
+
+    def users(model) -> str:
+        if model.loading:
+            return t("models.pool.loading")
+        return t("models.pool.users", count=model.holders) if model.holders else t("models.pool.idle")
+
+    models = ", ".join(t("models.pool.model", name=m.name, runtime=m.runtime, users=users(m),
+                         megabytes=fmt_number(m.megabytes, 0)) for m in pool.loaded())
+    return t("models.pool.loaded", models=models, used=fmt_number(pool.used_bytes() / 2**20, 0),
+             budget=fmt_number(pool.budget_bytes / 2**20, 0))
 
 
 def _show(question: str, answer: str, figures: tuple) -> None:

@@ -11,6 +11,7 @@ from mirror.config import BUNDLED_MODEL, GEMMA_MODEL, GEMMA_PACKAGE, GEMMA_TERMS
 from mirror.engine.generation import Generation
 from mirror.engine.sampling import SamplingParams
 from mirror.models import ModelLoadError, gemma, load_model, resolve_model
+from mirror.models.pool import shared_pool
 from mirror.services.prompts import prompt_for_text
 
 
@@ -83,7 +84,9 @@ def test_not_installed_says_how_to_install(monkeypatch, tmp_path):
 @pytest.mark.slow
 @pytest.mark.skipif(not gemma.gemma_installed(), reason="gemma-3-270m is not installed (make run-ru)")
 def test_real_gemma_writes_russian_and_the_engine_equals_model_generate():
-    lm = load_model(GEMMA_MODEL, device="cpu")  # the app's weight cache: a first run joins and dequantizes
+    # The process's pooled Gemma (the Russian page tests get the same one), from the app's weight cache: a
+    # first run joins and dequantizes.
+    lm = shared_pool().get(GEMMA_MODEL)
     assert lm.info.parameters == 268_098_176 and not lm.info.has_chat_template
     assert GEMMA_TERMS_URL in lm.info.note
     assert lm.info.note_in("ru").startswith("gemma-3-270m (по желанию, пишет по-русски) — это Gemma от Google")

@@ -57,9 +57,9 @@ def pool_of(tokenizer):
     made: list[ModelPool] = []
 
     def make(budget_mb: int = 100, sizes: dict[str, float] | None = None, **changes):
-        loader = FakeLoader(tokenizer, sizes)
-        pool = ModelPool(loader=loader, settings=lambda: settings(model_memory_mb=budget_mb, **changes), clock=Clock())
-        pool.fake = loader
+        loader, clock = FakeLoader(tokenizer, sizes), Clock()
+        pool = ModelPool(loader=loader, settings=lambda: settings(model_memory_mb=budget_mb, **changes), clock=clock)
+        pool.fake, pool.fake_clock = loader, clock
         made.append(pool)
         return pool
 
@@ -120,7 +120,7 @@ def test_choosing_a_model_never_unloads_one_another_session_uses(pool_of):
 
 def test_past_the_budget_the_least_recently_used_idle_model_is_evicted(pool_of):
     pool = pool_of(budget_mb=100, sizes={"gpt2": 40, "distilgpt2": 40, "sshleifer/tiny-gpt2": 40})
-    clock = pool._clock
+    clock = pool.fake_clock
     pool.get("gpt2", holder="a")
     clock.now += 1
     pool.get("distilgpt2", holder="b")
@@ -134,7 +134,7 @@ def test_past_the_budget_the_least_recently_used_idle_model_is_evicted(pool_of):
 def test_a_holder_stops_counting_when_idle_or_gone(pool_of):
     pool = pool_of(budget_mb=100, sizes={"gpt2": 60, "distilgpt2": 60})
     pool.get("gpt2", holder="a")
-    pool._clock.now += pool.idle_seconds + 1  # a has not asked for half an hour
+    pool.fake_clock.now += pool.idle_seconds + 1  # a has not asked for half an hour
     assert pool.get("distilgpt2", holder="b")
     assert [m.name for m in pool.loaded()] == ["distilgpt2"]
     gone: set[str] = {"b"}

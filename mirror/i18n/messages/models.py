@@ -74,4 +74,13 @@ MESSAGES: dict[str, Text] = {
         "Модели {name} нужно около {size} МБ, а это не помещается в бюджет памяти для моделей ({budget} МБ, "
         "задаётся MIRROR_MODEL_MEMORY_MB) рядом с моделями, которыми пользуются другие посетители: {in_use}. "
         "Попробуйте снова, когда одна из них освободится, или попросите оператора увеличить MIRROR_MODEL_MEMORY_MB."),
+    "pool.loaded": Text("Models loaded in this server: {models}. Their weights take {used} of {budget} MB "
+                        "(MIRROR_MODEL_MEMORY_MB); a model nobody uses is unloaded when another needs the room.",
+                        "Модели, загруженные на этом сервере: {models}. Их веса занимают {used} из {budget} МБ "
+                        "(MIRROR_MODEL_MEMORY_MB); модель, которой никто не пользуется, выгружается, когда место "
+                        "нужно другой."),
+    "pool.model": Text("{name} ({runtime}, {megabytes} MB, {users})", "{name} ({runtime}, {megabytes} МБ, {users})"),
+    "pool.users": Text("in use by {count}", "используют: {count}"),
+    "pool.idle": Text("idle", "не используется"),
+    "pool.loading": Text("loading", "загружается"),
 }
