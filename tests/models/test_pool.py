@@ -216,3 +216,28 @@ def test_the_pool_describes_itself(pool_of):
     described = pool.describe()
     assert described["budget_megabytes"] == 100
     assert described["models"][0]["name"] == "gpt2" and round(described["models"][0]["megabytes"]) == 10
+
+
+def test_eight_sessions_at_once_on_a_real_model_folder_load_it_once(tiny_llama_dir):
+    from mirror.models import load_model
+
+    calls: list[str] = []
+
+    def counted(name, **options):
+        calls.append(name)
+        return load_model(name, **options)
+
+    pool = ModelPool(loader=counted, settings=lambda: settings(model_memory_mb=1000))
+    start = threading.Barrier(8)
+
+    def ask(session: int):
+        start.wait()
+        return pool.get(str(tiny_llama_dir), holder=f"s{session}")
+
+    try:
+        with ThreadPoolExecutor(8) as workers:
+            models = list(workers.map(ask, range(8)))
+        assert calls == [str(tiny_llama_dir)] and all(m is models[0] for m in models)
+        assert models[0].run(lambda: models[0].model.config.hidden_size) == 32  # a working model on its owner thread
+    finally:
+        pool.clear()
