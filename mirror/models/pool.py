@@ -128,6 +128,14 @@ def estimated_bytes(spec: ModelSpec, element_bytes: int) -> int | None:
     return total or None
 
 
+def _broke(name: str, error: Exception) -> ModelLoadError:
+    """A load that failed halfway with a library's own exception, said as one clear line."""
+    detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    broke = ModelLoadError(phrase("models.pool.load_broke", name=name, detail=detail))
+    broke.__cause__ = error
+    return broke
+
+
 class ModelPool:
     """Models by name, each loaded once, under a memory budget; thread-safe."""
 
@@ -232,7 +240,8 @@ class ModelPool:
         except BaseException as error:  # every waiting session gets the error; nothing broken is kept
             with self._lock:
                 self._drop(entry)
-            entry.loaded.set_exception(error)
+            entry.loaded.set_exception(error if isinstance(error, ModelLoadError) or not isinstance(error, Exception)
+                                       else _broke(entry.name, error))
             return
         size = weight_bytes(lm.model)
         with self._lock:

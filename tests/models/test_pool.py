@@ -31,6 +31,7 @@ class FakeLoader:
         self.megabytes = megabytes or {}
         self.calls: list[str] = []
         self.fail: set[str] = set()
+        self.break_halfway: set[str] = set()
         self.gate: threading.Event | None = None
 
     def __call__(self, name, device=None, dtype=None, runtime=None):
@@ -39,6 +40,8 @@ class FakeLoader:
             self.gate.wait(10)
         if name in self.fail:
             raise ModelLoadError(f"could not load {name}: the file is damaged")
+        if name in self.break_halfway:
+            raise RuntimeError("PytorchStreamReader failed reading zip archive: failed finding central directory")
         size = int(self.megabytes.get(name, 1) * MB / 4)
         model = torch.nn.Linear(size, 1, bias=False)
         model.device = torch.device("cpu")  # what wrap_model reads
@@ -105,6 +108,17 @@ def test_a_failed_load_reaches_every_waiter_and_is_not_kept(pool_of):
     pool.fake.fail.clear()
     assert pool.get("gpt2") is not None and pool.fake.calls == ["gpt2", "gpt2"]  # tried again, not cached as broken
     assert pool.get("distilgpt2")  # the pool kept working for everyone else
+
+
+def test_a_load_that_breaks_halfway_is_one_clear_message(pool_of):
+    pool = pool_of()
+    pool.fake.break_halfway.add("gpt2")
+    with pytest.raises(ModelLoadError) as broke:
+        pool.get("gpt2")
+    assert str(broke.value).startswith("Loading gpt2 failed halfway: PytorchStreamReader failed reading zip archive")
+    assert isinstance(broke.value.__cause__, RuntimeError) and pool.loaded() == []
+    pool.fake.break_halfway.clear()
+    assert pool.get("gpt2")
 
 
 def test_choosing_a_model_never_unloads_one_another_session_uses(pool_of):

@@ -83,4 +83,8 @@ MESSAGES: dict[str, Text] = {
     "pool.users": Text("in use by {count}", "используют: {count}"),
     "pool.idle": Text("idle", "не используется"),
     "pool.loading": Text("loading", "загружается"),
+    "pool.load_broke": Text("Loading {name} failed halfway: {detail}. Nothing of it was kept; the next try "
+                            "loads it again.",
+                            "Загрузка {name} прервалась на полпути: {detail}. От неё ничего не сохранено; "
+                            "следующая попытка загрузит модель заново."),
 }
