@@ -24,6 +24,7 @@ from mirror.models.fastlinear import choose_layout
 from mirror.models.gemma import load_gemma
 from mirror.models.gguf_f16 import f16_gguf
 from mirror.models.llamacpp import LLAMACPP_RUNTIMES, RUNTIMES, LlamaCppCausalLM
+from mirror.models.machine import torch_threads
 from mirror.models.loaded import LoadedModel, ModelInfo, context_length, parameter_count
 from mirror.models.resolve import ModelLoadError, ModelSpec, bundled_folder, choose_device, choose_dtype, resolve_model
 from mirror.models.weight_cache import bundled_cache_dir, cache_is_valid, read_weight_cache, write_weight_cache
@@ -87,6 +88,10 @@ def _load_on_this_thread(spec: ModelSpec, device: str, dtype: torch.dtype, cache
     """(model, tokenizer, from cache, speed choices made, in every language) on the thread that will run the model."""
     from transformers.utils import logging as hf_logging
 
+    # The thread count changes the arithmetic (how BLAS and attention split their sums), and a thread keeps
+    # the count in effect when it first ran torch: the owner thread gets this machine's count, whatever the
+    # caller had set, so every load computes the same numbers.
+    torch.set_num_threads(torch_threads())
     hf_logging.disable_progress_bar()  # the UI shows its own progress; the bars only clutter logs and the CLI
     if runtime in ("llamacpp", "llamacpp-f16"):
         model, tokenizer, from_cache = _load_llamacpp(spec, cache_root, f16=runtime == "llamacpp-f16")

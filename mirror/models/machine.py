@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -43,3 +44,23 @@ def cpu_description() -> str:
     if not fields and sys.platform == "darwin":
         fields["brand"] = _macos_brand()
     return json.dumps(fields, sort_keys=True)
+
+
+def torch_threads() -> int:
+    """The torch thread count for models on this machine, much as torch picks its default: MKL_NUM_THREADS or
+    OMP_NUM_THREADS when set, else one per physical core (hyperthreads counted once)."""
+    for name in ("MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "").strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    cores: set[tuple[str, str]] = set()
+    try:
+        blocks = Path("/proc/cpuinfo").read_text(errors="replace").split("\n\n")
+    except OSError:
+        blocks = []
+    for block in blocks:
+        pairs = (line.partition(":") for line in block.splitlines())
+        fields = {name.strip(): value.strip() for name, _, value in pairs}
+        if "processor" in fields:
+            cores.add((fields.get("physical id", ""), fields.get("core id", fields["processor"])))
+    return len(cores) or os.cpu_count() or 1

@@ -49,6 +49,11 @@ MESSAGES: dict[str, Text] = {
         "(stock x @ Wᵀ vs (W @ xᵀ)ᵀ, the linear layers of one decode step: {figures}; timed in {seconds} s)",
         "(стандартное x @ Wᵀ против (W @ xᵀ)ᵀ, линейные слои одного шага декодирования: {figures}; "
         "замер занял {seconds} с)"),
+    "speed.kept": Text(
+        "(stock x @ Wᵀ vs (W @ xᵀ)ᵀ, the linear layers of one decode step: {figures}; measured once on this machine "
+        "in {seconds} s and kept, so that every load computes the same numbers)",
+        "(стандартное x @ Wᵀ против (W @ xᵀ)ᵀ, линейные слои одного шага декодирования: {figures}; замерено один раз "
+        "на этом компьютере за {seconds} с и сохранено, чтобы каждая загрузка считала одинаково)"),
     "speed.figure": Text("{rows}: {stock} vs {gemm} ms", "{rows}: {stock} против {gemm} мс"),
     "speed.rows": Text("{count} row|{count} rows", "{count} строка|{count} строки|{count} строк"),
     "speed.auto_stock": Text(
