@@ -1,7 +1,8 @@
 """The teacher's passcode: kept only as a salted scrypt hash, compared in constant time, wrong tries limited.
 
-The passcode comes from the deployment's secrets (`MIRROR_TEACHER_PASSCODE`). The process keeps its
-hash, never the text. Wrong tries are written to the database, so the limit holds across replicas:
+The passcode comes from the deployment's secrets (`MIRROR_TEACHER_PASSCODE`); where none is set, the
+server makes a one-time passcode when it starts and prints it in its terminal, as Jupyter prints its
+token (`one_time_passcode`). The process keeps its hash, never the text. Wrong tries are written to the database, so the limit holds across replicas:
 a person gets `PER_PERSON` wrong tries per `WINDOW_S`, and everybody together `IN_ALL` (a new browser
 session is a new person, so the second limit is what stops guessing by opening new sessions).
 """
@@ -22,6 +23,15 @@ WINDOW_S = 600
 PER_PERSON = 5
 IN_ALL = 30
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+
+
+# No 0/o, 1/l/i: a passcode read off a terminal and typed on another device.
+PASSCODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def one_time_passcode(groups: int = 3, size: int = 4) -> str:
+    """A random passcode such as "k7fq-29xw-m3tp" (about 74 bits), for a server started without one."""
+    return "-".join("".join(secrets.choice(PASSCODE_ALPHABET) for _ in range(size)) for _ in range(groups))
 
 
 class PasscodeRefused(Exception):

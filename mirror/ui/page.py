@@ -13,6 +13,7 @@ from mirror.ui.controls import sidebar
 from mirror.ui.loader import API_KEY, get_model
 from mirror.ui import state
 from mirror.ui.identity import keep_identity
+from mirror.ui.teacher import announce_passcode
 from mirror.ui.language import apply_language, language_switch
 from mirror.ui.links import apply_link, link_controls, link_notices, projector_view
 from mirror.ui.frame import Frame
@@ -44,6 +45,7 @@ def frame(page: AppPage) -> Frame:
     The page then reads both with `current_frame()`.
     """
     apply_secrets()
+    announce_passcode()  # a server started without a teacher passcode prints its own once, in its terminal
     apply_link(page)  # a lesson link in the URL sets the language, the sidebar and the page's widgets first
     language = apply_language()  # then every text below is drawn in the visitor's language
     st.set_page_config(page_title=page.tab_title, page_icon=page.icon, layout="wide",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import sys
 
 import pandas as pd
 import streamlit as st
@@ -12,7 +13,7 @@ import streamlit as st
 from mirror.i18n import current_language, fmt_date, fmt_int, t
 from mirror.i18n.language import Language
 from mirror.services.store import StoreError
-from mirror.services.teacher import PasscodeRefused, TeacherPasscode, check_passcode
+from mirror.services.teacher import PasscodeRefused, TeacherPasscode, check_passcode, one_time_passcode
 from mirror.ui import state
 from mirror.services import people
 from mirror.ui.identity import auth_configured, current_person, logged_in_email
@@ -20,6 +21,7 @@ from mirror.ui.store import get_store
 from mirror.ui.tables import show_table
 
 PASSCODE_ENV = "MIRROR_TEACHER_PASSCODE"
+TEACHERS_ENV = "MIRROR_TEACHERS"
 
 
 @st.cache_resource(show_spinner=False)
@@ -28,12 +30,37 @@ def _passcode(fingerprint: str) -> TeacherPasscode:
     return TeacherPasscode.of(os.environ[PASSCODE_ENV])
 
 
+@st.cache_resource(show_spinner=False)
+def server_passcode() -> TeacherPasscode:
+    """The passcode this server made for itself, printed once in its terminal (only who started it sees
+    that); the process keeps its hash only."""
+    text = one_time_passcode()
+    banner = "=" * 72
+    print(f"\n{banner}\n  Magic Mirror: the teacher passcode of this server is  {text}\n"
+          f"  Type it on the Teacher page to be the teacher. It changes every time the server starts;\n"
+          f"  set {PASSCODE_ENV} to choose your own.\n{banner}\n", file=sys.stderr, flush=True)
+    return TeacherPasscode.of(text)
+
+
 def _configured() -> TeacherPasscode | None:
+    """The deployment's passcode; else the one-time one, unless teachers log in with Streamlit's login."""
     text = os.environ.get(PASSCODE_ENV, "")
-    return _passcode(hashlib.sha256(text.encode()).hexdigest()) if text else None
+    if text:
+        return _passcode(hashlib.sha256(text.encode()).hexdigest())
+    if os.environ.get(TEACHERS_ENV, "").strip() and auth_configured():
+        return None
+    return server_passcode()
 
 
-TEACHERS_ENV = "MIRROR_TEACHERS"
+def uses_one_time_passcode() -> bool:
+    return not os.environ.get(PASSCODE_ENV, "") and _configured() is not None
+
+
+def announce_passcode() -> None:
+    """Make (and print) the one-time passcode at the server's first page run, not at the teacher's first
+    visit: `make run` opens a browser at once, so the terminal shows it right after the start."""
+    _configured()
+
 
 
 def is_teacher() -> bool:
@@ -59,6 +86,8 @@ def teacher_page() -> None:
 
 def _sign_in(expected: TeacherPasscode) -> None:
     st.caption(t("classroom.teacher.intro"))
+    if uses_one_time_passcode():
+        st.info(t("classroom.teacher.one_time", env=PASSCODE_ENV))
     with st.form("teacher_sign_in"):
         attempt = st.text_input(t("classroom.teacher.passcode"), type="password", key=state.TEACHER_ATTEMPT)
         sent = st.form_submit_button(t("classroom.teacher.sign_in"), type="primary")

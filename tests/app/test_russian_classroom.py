@@ -182,11 +182,12 @@ def test_a_class_in_russian_from_signing_in_to_clearing_the_work(bundled, monkey
     assert_russian(teacher, where="the Teacher page after clearing")
 
 
-def test_without_a_passcode_the_teacher_page_says_in_russian_how_to_set_one(bundled, monkeypatch, tmp_path):
+def test_without_a_passcode_the_teacher_page_says_in_russian_where_the_servers_own_one_is(bundled, monkeypatch,
+                                                                                         tmp_path):
     setup_env(monkeypatch, tmp_path, passcode=None)
     at = open_in_russian(TEACHER)
-    assert has(at.info, "не задан пароль учителя") and has(at.info, "MIRROR_TEACHER_PASSCODE")
-    assert_russian(at, where="the Teacher page without a passcode")
+    assert has(at.info, "напечатан в терминале") and has(at.info, "MIRROR_TEACHER_PASSCODE")
+    assert_russian(at, where="the Teacher page of a server with its own passcode")
 
 
 def test_what_the_class_and_the_passcode_refuse_is_said_in_russian(tmp_path):

@@ -18,10 +18,26 @@ def sign_in(at: AppTest, attempt: str) -> AppTest:
     return press(at, "Sign in")
 
 
-def test_without_a_configured_passcode_the_page_says_how_to_set_one(bundled, monkeypatch, tmp_path):
+def test_without_a_configured_passcode_the_server_prints_its_own_in_the_terminal(bundled, monkeypatch, tmp_path,
+                                                                                  capfd):
+    """Whoever started the server reads the passcode in its terminal (as Jupyter's token); a visitor who
+    cannot see the terminal cannot sign in, from this machine or through a proxy alike."""
+    import re
+
+    from mirror.ui.teacher import server_passcode
+
+    server_passcode.clear()  # as if the server had just started
     at = teacher_page(monkeypatch, tmp_path, passcode=None)
-    assert any("MIRROR_TEACHER_PASSCODE" in i.value for i in at.info)
-    assert not at.text_input
+    printed = re.findall(r"teacher passcode of this server is\s+([a-z0-9-]+)", capfd.readouterr().err)
+    assert len(printed) == 1 and re.fullmatch(r"[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}", printed[0])
+    notes = " ".join(i.value for i in at.info)
+    assert "printed in the terminal" in notes and "MIRROR_TEACHER_PASSCODE" in notes
+    sign_in(at, "not-the-passcode")
+    assert any("not the teacher passcode" in e.value for e in at.error) and "mirror_teacher" not in at.session_state
+    sign_in(at, printed[0])
+    assert at.session_state["mirror_teacher"] and not at.error
+    again = teacher_page(monkeypatch, tmp_path, passcode=None)  # another page run prints nothing more
+    assert "teacher passcode" not in capfd.readouterr().err and not again.exception
 
 
 def test_a_wrong_passcode_is_refused_and_shows_nothing(bundled, monkeypatch, tmp_path):
