@@ -122,6 +122,7 @@ class Settings:
     runtime: str = "torch"  # what computes the logits: torch, torch-bf16, llamacpp, llamacpp-f16 (mirror/models/llamacpp.py)
     max_batch: int = DEFAULT_MAX_BATCH  # requests the scheduler steps together in one forward pass (mirror/engine/scheduler.py)
     prefix_cache_mb: int = DEFAULT_PREFIX_CACHE_MB  # kept keys/values of prompt beginnings (mirror/engine/prefix_cache.py); 0 = off
+    public_url: str | None = None  # where students reach a deployment (MIRROR_PUBLIC_URL): the class's join link
     model_memory_mb: int = DEFAULT_MODEL_MEMORY_MB  # the model pool's budget for weights (mirror/models/pool.py)
     linear_layout: str = "auto"  # float32 linear layers on CPU: auto (timed at load), stock or gemm (mirror/models/fastlinear.py)
 
@@ -151,6 +152,7 @@ class Settings:
             max_batch=_whole_number("MIRROR_MAX_BATCH", get("MIRROR_MAX_BATCH"), default=DEFAULT_MAX_BATCH, low=1, high=64),
             prefix_cache_mb=_whole_number("MIRROR_PREFIX_CACHE_MB", get("MIRROR_PREFIX_CACHE_MB"),
                                           default=DEFAULT_PREFIX_CACHE_MB, low=0, high=65536),
+            public_url=get("MIRROR_PUBLIC_URL") or None,
             model_memory_mb=_whole_number("MIRROR_MODEL_MEMORY_MB", get("MIRROR_MODEL_MEMORY_MB"),
                                           default=DEFAULT_MODEL_MEMORY_MB, low=64, high=2**20),
             linear_layout=_choice("MIRROR_LINEAR_LAYOUT", get("MIRROR_LINEAR_LAYOUT").lower(), ("auto", "stock", "gemm")),

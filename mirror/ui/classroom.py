@@ -13,11 +13,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from mirror.config import Settings
 from mirror.engine.sampling import SamplingParams
 from mirror.i18n import fmt_int, fmt_percent, labeller, t, tn
 from mirror.models import LoadedModel
 from mirror.services import classroom
 from mirror.services.classroom import ClassError, RoundResult
+from mirror.services.join import JOIN_QUERY, class_address, join_link, qr_png
 from mirror.services.store import Store, StoreError
 from mirror.text import escape_markdown, visible_whitespace
 from mirror.ui import state
@@ -54,8 +56,9 @@ def class_page() -> None:
 
 
 def _join_form(store: Store, person: str) -> None:
+    scanned = classroom.normal_code(st.query_params.get(JOIN_QUERY))[:8]  # a join link (the projector's QR code)
     with st.form("join_class"):
-        code = st.text_input(t("classroom.class.code"), max_chars=8, help=t("classroom.class.code_help"))
+        code = st.text_input(t("classroom.class.code"), value=scanned, max_chars=8, help=t("classroom.class.code_help"))
         login_name = str(st.user.get("name") or "") if logged_in_email() else ""  # a login names the student
         name = st.text_input(t("classroom.class.name"), value=login_name[: classroom.MAX_NAME_CHARS],
                              max_chars=classroom.MAX_NAME_CHARS)
@@ -66,6 +69,7 @@ def _join_form(store: Store, person: str) -> None:
         except (ClassError, StoreError) as error:
             st.error(str(error))
             return
+        st.query_params.pop(JOIN_QUERY, None)  # joined: a reload or a shared address bar does not join again
         st.rerun()
 
 
@@ -128,7 +132,7 @@ def projector_page(lm: LoadedModel, params: SamplingParams) -> None:
     if code is None:
         st.caption(t("classroom.projector.open_hint"))
         return
-    st.markdown(t("classroom.projector.code_heading", code=code))
+    _how_to_join(code)
     kind, key, fields = st.session_state.pop(state.PROJECTOR_NOTICE, (None, "", {}))
     if kind:
         getattr(st, kind)(t(key, **fields))  # kept as a key: the notice speaks the language of the run showing it
@@ -146,6 +150,18 @@ def projector_page(lm: LoadedModel, params: SamplingParams) -> None:
         except (ClassError, StoreError) as error:
             st.error(str(error))
     _projector_round(store, lm, code, params)
+
+
+def _how_to_join(code: str) -> None:
+    """Big enough for the back row: the address to open, a QR code of the join link, and the code."""
+    address = class_address(Settings.from_env().public_url, int(st.get_option("server.port")))
+    link = join_link(address, code)
+    text, picture = st.columns([3, 2], vertical_alignment="center")
+    with text:
+        st.markdown(t("classroom.projector.code_heading", code=code))
+        st.markdown(t("classroom.projector.join_address", address=address))
+        st.caption(t("classroom.projector.join_hint"))
+    picture.image(qr_png(link), caption=link, width=320, output_format="PNG")  # sharp edges: JPEG would blur them
 
 
 def _example_key(example: str | None) -> str:

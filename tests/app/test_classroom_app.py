@@ -5,6 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.apptest_kit import open_app_page as page
 from tests.app.apptest_kit import press
+from tests.app.conftest import HOME, TIMEOUT
 
 PASSCODE = "owl-lantern-42"
 
@@ -68,3 +69,42 @@ def test_one_round_from_joining_to_the_reveal(bundled, monkeypatch, tmp_path):
     press(teacher, "➡️ Continue: the mirror writes its next token")
     assert any("A new round has started" in i.value for i in teacher.info)
     assert Store().classes.latest_round(code).prompt.startswith("The capital of France is")
+
+
+def test_the_projector_shows_the_address_and_a_qr_code_whose_link_fills_in_the_code(bundled, monkeypatch, tmp_path):
+    """The join link the QR code carries lands on the Class page with the code filled in: the student types
+    only a name."""
+    import io
+
+    from PIL import Image
+
+    from mirror.services import classroom
+    from mirror.services.store import Store
+
+    setup_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("MIRROR_PUBLIC_URL", "https://mirror.school.example/")
+    teacher = page("app_pages/4_Teacher.py")
+    teacher.text_input(key="teacher_attempt").set_value(PASSCODE)
+    press(teacher, "Sign in")
+    teacher.switch_page("app_pages/6_Projector.py").run()
+    press(teacher, "Open a class")
+    code = classroom.my_open_class(Store(), teacher.session_state["mirror_person"])
+    link = f"https://mirror.school.example/Class?join={code}"
+    assert any("Open **https://mirror.school.example**" in m.value for m in teacher.markdown)
+    [qr] = teacher.get("image")
+    assert qr.proto.imgs[0].caption == link and qr.proto.imgs[0].url.endswith(".png")
+    zxingcpp = pytest.importorskip("zxingcpp")
+    from mirror.services.join import qr_png
+
+    [decoded] = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr_png(link))))
+    assert decoded.text == link
+
+    scanned = AppTest.from_file(HOME, default_timeout=TIMEOUT)
+    scanned.query_params["join"] = code
+    scanned.run()
+    scanned.switch_page("app_pages/5_Class.py").run()
+    assert scanned.text_input[0].value == code  # filled in from the link
+    scanned.text_input[1].set_value("Ada")
+    press(scanned, "Join")
+    assert any("Waiting for your teacher" in i.value for i in scanned.info)
+    assert "join" not in scanned.query_params  # joined: a reload does not join again

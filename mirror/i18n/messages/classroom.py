@@ -41,6 +41,12 @@ MESSAGES: dict[str, Text] = {
         "Open a class: its four-letter code appears here, big, for the students to type on their Class page.",
         "Откройте класс: здесь крупно появится его код из четырёх букв, и ученики введут его на своей странице "
         "«Класс»."),
+    "projector.join_address": Text("### Open **{address}**", "### Откройте **{address}**"),
+    "projector.join_hint": Text(
+        "Or scan the QR code with a phone's camera: it opens the Class page with the code filled in, and you "
+        "type only your name. Phones must be on the same network as this computer.",
+        "Или наведите камеру телефона на QR-код: откроется страница «Класс» с уже вписанным кодом, останется "
+        "ввести имя. Телефон должен быть в той же сети, что и этот компьютер."),
     "projector.code_heading": Text("# Class code: `{code}`", "# Код класса: `{code}`"),
     "projector.example": Text("An example prompt", "Пример запроса"),
     "projector.own_prompt": Text("(type your own below)", "(введите свой ниже)"),
@@ -156,6 +162,13 @@ MESSAGES: dict[str, Text] = {
         "На этом сервере не задан пароль учителя. Тот, кто запускает сервер, задаёт `{env}` в "
         "`.streamlit/secrets.toml` (или в переменных окружения); тогда эта страница будет его спрашивать. Если "
         "настроен вход через Streamlit, учителям, чьи адреса указаны в `{teachers}`, пароль не нужен."),
+    "teacher.one_time": Text(
+        "This server made its own teacher passcode when it started: it is printed in the terminal where the "
+        "server was started (`make run` or `streamlit run`), and it changes at every start. To choose your own, "
+        "set `{env}` in `.streamlit/secrets.toml` or the environment.",
+        "Этот сервер при запуске сам придумал пароль учителя: он напечатан в терминале, где сервер был запущен "
+        "(`make run` или `streamlit run`), и меняется при каждом запуске. Чтобы задать свой, укажите `{env}` в "
+        "`.streamlit/secrets.toml` или в переменных окружения."),
     "teacher.intro": Text(
         "Teachers see everybody's saved work and feedback here. Students: this page is not for you; your own "
         "saved texts are under Chat → Saved.",
