@@ -161,7 +161,8 @@ def _how_to_join(code: str) -> None:
         st.markdown(t("classroom.projector.code_heading", code=code))
         st.markdown(t("classroom.projector.join_address", address=address))
         st.caption(t("classroom.projector.join_hint"))
-    picture.image(qr_png(link), caption=link, width=320, output_format="PNG")  # sharp edges: JPEG would blur them
+    picture.image(qr_png(link), caption=link, width=320, output_format="PNG",  # sharp edges: JPEG would blur them
+                  alt=t("classroom.projector.qr_alt", link=link))
 
 
 def _example_key(example: str | None) -> str:

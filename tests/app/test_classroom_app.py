@@ -93,6 +93,7 @@ def test_the_projector_shows_the_address_and_a_qr_code_whose_link_fills_in_the_c
     assert any("Open **https://mirror.school.example**" in m.value for m in teacher.markdown)
     [qr] = teacher.get("image")
     assert qr.proto.imgs[0].caption == link and qr.proto.imgs[0].url.endswith(".png")
+    assert qr.proto.imgs[0].alt == f"QR code of the join link {link}"  # screen readers name it (axe: image-alt)
     zxingcpp = pytest.importorskip("zxingcpp")
     from mirror.services.join import qr_png
 

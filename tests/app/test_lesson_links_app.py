@@ -32,7 +32,9 @@ def _sidebar_values(at: AppTest) -> dict:
 
 
 def test_link_to_this_writes_the_view_and_a_fresh_visitor_gets_it_back(bundled):
-    teacher = _open({})
+    # A link that names the model: it stays on the Russian page too (a Russian visitor who has not picked a
+    # model gets Gemma where it is installed).
+    teacher = _open({"model": "SmolLM2-135M-Instruct"})
     teacher.slider(key="ctl_temperature").set_value(1.3).run()
     teacher.slider(key="ctl_top_k").set_value(12).run()
     teacher.checkbox(key="ctl_fix_seed").check().run()

@@ -42,6 +42,7 @@ MESSAGES: dict[str, Text] = {
         "Откройте класс: здесь крупно появится его код из четырёх букв, и ученики введут его на своей странице "
         "«Класс»."),
     "projector.join_address": Text("### Open **{address}**", "### Откройте **{address}**"),
+    "projector.qr_alt": Text("QR code of the join link {link}", "QR-код ссылки для входа {link}"),
     "projector.join_hint": Text(
         "Or scan the QR code with a phone's camera: it opens the Class page with the code filled in, and you "
         "type only your name. Phones must be on the same network as this computer.",
