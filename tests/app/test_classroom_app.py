@@ -21,6 +21,19 @@ def join(at: AppTest, code: str, name: str) -> AppTest:
     return press(at, "Join")
 
 
+def open_a_class() -> tuple[AppTest, str]:
+    """The teacher signs in, opens the Projector and a class; (the teacher's page, the class code)."""
+    from mirror.services import classroom
+    from mirror.services.store import Store
+
+    teacher = page("app_pages/4_Teacher.py")
+    teacher.text_input(key="teacher_attempt").set_value(PASSCODE)
+    press(teacher, "Sign in")
+    teacher.switch_page("app_pages/6_Projector.py").run()
+    press(teacher, "Open a class")
+    return teacher, classroom.my_open_class(Store(), teacher.session_state["mirror_person"])
+
+
 def test_a_wrong_code_and_a_student_on_the_projector_get_clear_messages(bundled, monkeypatch, tmp_path):
     setup_env(monkeypatch, tmp_path)
     student = join(page("app_pages/5_Class.py"), "ZZZZ", "Ada")
@@ -34,12 +47,7 @@ def test_one_round_from_joining_to_the_reveal(bundled, monkeypatch, tmp_path):
     from mirror.services.store import Store
 
     setup_env(monkeypatch, tmp_path)
-    teacher = page("app_pages/4_Teacher.py")
-    teacher.text_input(key="teacher_attempt").set_value(PASSCODE)
-    press(teacher, "Sign in")
-    teacher.switch_page("app_pages/6_Projector.py").run()
-    press(teacher, "Open a class")
-    code = classroom.my_open_class(Store(), teacher.session_state["mirror_person"])
+    teacher, code = open_a_class()
     assert code and any(code in m.value for m in teacher.markdown)
 
     ada = join(page("app_pages/5_Class.py"), code.lower(), "Ada")
@@ -78,17 +86,9 @@ def test_the_projector_shows_the_address_and_a_qr_code_whose_link_fills_in_the_c
 
     from PIL import Image
 
-    from mirror.services import classroom
-    from mirror.services.store import Store
-
     setup_env(monkeypatch, tmp_path)
     monkeypatch.setenv("MIRROR_PUBLIC_URL", "https://mirror.school.example/")
-    teacher = page("app_pages/4_Teacher.py")
-    teacher.text_input(key="teacher_attempt").set_value(PASSCODE)
-    press(teacher, "Sign in")
-    teacher.switch_page("app_pages/6_Projector.py").run()
-    press(teacher, "Open a class")
-    code = classroom.my_open_class(Store(), teacher.session_state["mirror_person"])
+    teacher, code = open_a_class()
     link = f"https://mirror.school.example/Class?join={code}"
     assert any("Open **https://mirror.school.example**" in m.value for m in teacher.markdown)
     [qr] = teacher.get("image")
