@@ -32,10 +32,18 @@ def _open(page, base_url: str, url_path: str, lang: str) -> None:
     assert page.evaluate("document.documentElement.lang") == lang
 
 
+# Streamlit fades an element it is redrawing (`data-stale`) and fades it back in with a CSS transition: axe
+# must not measure a colour mid-fade (CI once read a slider's labels at 1.14:1 halfway back to full opacity).
+SETTLED = """() => !document.querySelector("[data-stale='true']") && document.getAnimations().every(
+  (a) => a.playState !== "running" || a.effect?.getTiming().iterations === Infinity)"""
+
+
 def serious_violations(page, artifact) -> list[str]:
-    """axe-core's serious and critical WCAG 2.1 A/AA violations on the page as it is now; all of them go to `artifact`."""
+    """axe-core's serious and critical WCAG 2.1 A/AA violations on the page as it is now, once nothing is fading
+    in or out; all of them go to `artifact`."""
     from axe_playwright_python.sync_playwright import Axe
 
+    page.wait_for_function(SETTLED, timeout=LOAD_TIMEOUT_MS)
     violations = Axe().run(page, options=WCAG).response["violations"]
     artifact.write_text(json.dumps(violations, indent=1))
     return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:4]}"
