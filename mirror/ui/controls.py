@@ -91,10 +91,11 @@ def language_default() -> str:
 def model_name() -> str:
     """The model this session uses: the visitor's choice among the offered models (any model where
     `may_add_models`), else the default for the visitor's language."""
-    if not st.session_state.get(state.MODEL_CHOSEN) and CONTROLS.values()["model"] != (default := language_default()):
+    default = language_default()
+    if not st.session_state.get(state.MODEL_CHOSEN) and CONTROLS.values()["model"] != default:
         CONTROLS.set("model", default)  # follows a language switch until the visitor picks one
     name = CONTROLS.values()["model"]
-    return name if may_add_models() or model_pool().is_offered(name) else language_default()
+    return name if may_add_models() or model_pool().is_offered(name) else default
 
 
 def set_model(name: str) -> None:

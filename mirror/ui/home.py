@@ -9,6 +9,7 @@ from mirror.i18n import current_language, fmt_number, t, tn
 from mirror.services.conversation import EmptyMessage, check_user_message
 from mirror.services.prompts import Message
 from mirror.models import LoadedModel, ModelInfo
+from mirror.models.pool import MB
 from mirror.services.remote import RemoteModel
 from mirror.engine.sampling import SamplingParams
 from mirror.text import escape_markdown
@@ -63,8 +64,8 @@ def pool_line() -> str:
 
     models = ", ".join(t("models.pool.model", name=m.name, runtime=m.runtime, users=users(m),
                          megabytes=fmt_number(m.megabytes, 0)) for m in pool.loaded())
-    return t("models.pool.loaded", models=models, used=fmt_number(pool.used_bytes() / 2**20, 0),
-             budget=fmt_number(pool.budget_bytes / 2**20, 0))
+    return t("models.pool.loaded", models=models, used=fmt_number(pool.used_bytes() / MB, 0),
+             budget=fmt_number(pool.budget_bytes / MB, 0))
 
 
 def _show(question: str, answer: str, figures: tuple) -> None:
