@@ -27,7 +27,7 @@ from mirror.models import LoadedModel
 from mirror.services import explorer
 from mirror.services.scoring import score_ids
 from mirror.services.store import Store
-from mirror.services.store.classes import RoundRow
+from mirror.services.store.classes import GUESS_GAME, RoundRow
 from mirror.text import visible_whitespace
 
 CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as 1 and 0 on a projector
@@ -35,6 +35,7 @@ CODE_LENGTH = 4
 CLASS_HOURS = 12  # a code older than this is expired
 MAX_NAME_CHARS = 40
 MAX_GUESS_CHARS = 40
+NAME_FORBIDDEN = frozenset("<>")  # a name is shown to the whole class: no markup
 MAX_PROMPT_CHARS = 2000
 MODEL_WORDS = 10  # the model's top tokens shown beside the class's guesses
 PIECE_TOKENS = 4  # a character is at most 4 UTF-8 bytes, and a byte-level token holds at least one
@@ -108,21 +109,36 @@ def join_class(store: Store, code: str | None, person: str, name: str | None) ->
         raise ClassError(t("classroom.error.no_name"))
     if len(shown) > MAX_NAME_CHARS:
         raise ClassError(tn("classroom.error.long_name", len(shown), most=fmt_int(MAX_NAME_CHARS)))
-    store.classes.join(wanted, person, shown)
+    if set(shown) & NAME_FORBIDDEN:  # markup in a name is refused, not shown (it would be shown escaped anyway)
+        raise ClassError(t("classroom.error.markup_name", forbidden=" ".join(sorted(NAME_FORBIDDEN))))
+    if store.classes.join(wanted, person, shown) == "name_taken":
+        raise ClassError(t("classroom.error.name_taken", name=shown))
     return wanted
 
 
 def start_round(store: Store, code: str, prompt: str) -> int:
     """A new round on a prompt the teacher typed (a newline left at its end is not part of it)."""
-    return _open_round(store, code, (prompt or "").rstrip("\n"))
+    return open_round(store, code, typed_prompt(prompt))
 
 
-def _open_round(store: Store, code: str, text: str) -> int:
+def typed_prompt(prompt: str | None) -> str:
+    """A prompt as the teacher typed it, checked: a newline left at its end is not part of it."""
+    text = (prompt or "").rstrip("\n")
+    check_prompt(text)
+    return text
+
+
+def check_prompt(text: str) -> None:
     if not text.strip():
         raise ClassError(t("classroom.error.no_prompt"))
     if len(text) > MAX_PROMPT_CHARS:
         raise ClassError(tn("classroom.error.long_prompt", len(text), most=fmt_int(MAX_PROMPT_CHARS)))
-    return store.classes.open_round(check_class(store, code), text)
+
+
+def open_round(store: Store, code: str, text: str, game: str = GUESS_GAME, setup: str | None = None) -> int:
+    """A new round of `game` on `text` exactly as given (checked, never trimmed)."""
+    check_prompt(text)
+    return store.classes.open_round(check_class(store, code), text, game, setup)
 
 
 def cast_vote(store: Store, code: str, person: str, guess: str | None) -> None:
@@ -132,13 +148,25 @@ def cast_vote(store: Store, code: str, person: str, guess: str | None) -> None:
         raise ClassError(t("classroom.error.no_guess"))
     if len(word) > MAX_GUESS_CHARS:
         raise ClassError(tn("classroom.error.long_guess", len(word), most=fmt_int(MAX_GUESS_CHARS)))
+    current = student_round(store, code, person)
+    if current.game != GUESS_GAME:
+        raise ClassError(t("classroom.error.other_game"))
+    refuse_outcome(store.classes.vote(current.id, person, word))
+
+
+def student_round(store: Store, code: str | None, person: str) -> RoundRow:
+    """The round a member of the class answers now; ClassError when they are not a member or there is none."""
     wanted = check_class(store, code)
     if store.classes.member_name(wanted, person) is None:
         raise ClassError(t("classroom.error.not_member", code=wanted))
     current = store.classes.latest_round(wanted)
     if current is None:
         raise ClassError(t("classroom.error.no_round_student"))
-    outcome = store.classes.vote(current.id, person, word)
+    return current
+
+
+def refuse_outcome(outcome: str) -> None:
+    """ClassError for a ballot the database refused: a second one, or one after the reveal."""
     if outcome == "again":
         raise ClassError(t("classroom.error.guessed_already"))
     if outcome == "closed":
@@ -245,7 +273,12 @@ def continue_text(store: Store, lm: LoadedModel, code: str, params: SamplingPara
     if not result.text:
         return "", None
     # Not start_round: what the model wrote stays whole, a newline at the end included.
-    return result.text, _open_round(store, code, current.prompt + result.text)
+    return result.text, open_round(store, code, current.prompt + result.text)
+
+
+def current_round(store: Store, code: str) -> RoundRow:
+    """The class's latest round; ClassError (for the teacher) when there is none."""
+    return _current(store, code)
 
 
 def _current(store: Store, code: str) -> RoundRow:

@@ -295,11 +295,11 @@ def _versions(url: str) -> list[int]:
 
 
 def test_new_database_is_at_latest_version(store: Store, url: str):
-    assert store.schema_version() == SCHEMA_VERSION == 5
-    assert _versions(url) == [1, 2, 3, 4, 5]
+    assert store.schema_version() == SCHEMA_VERSION == 6
+    assert _versions(url) == [1, 2, 3, 4, 5, 6]
     assert {"schema_version", "feedback", "saved_items"} <= names(url, "table")
     assert Store(url).schema_version() == SCHEMA_VERSION  # reopening changes nothing
-    assert _versions(url) == [1, 2, 3, 4, 5]
+    assert _versions(url) == [1, 2, 3, 4, 5, 6]
 
 
 def test_sqlite_database_uses_wal(sqlite_store: Store, db_path: Path):
@@ -337,7 +337,7 @@ def test_v1_database_is_migrated_with_data_intact(url: str):
     assert new_id != old_id
     assert [i.id for i in store.list_items(owner=OWNER)] == [new_id]
     assert {"saved_items_created_at", "feedback_created_at", "saved_items_owner", "feedback_owner"} <= names(url, "index")
-    assert _versions(url) == [1, 2, 3, 4, 5]
+    assert _versions(url) == [1, 2, 3, 4, 5, 6]
 
 
 def test_database_from_a_newer_version_is_refused(store: Store, url: str):
@@ -362,7 +362,7 @@ def test_processes_starting_at_once_migrate_once(url: str):
     # Six stores open the same empty database at the same moment (as several app processes would):
     # each migration is applied once, and nobody fails.
     assert run_at_once(6, lambda _: Store(url)) == []
-    assert _versions(url) == [1, 2, 3, 4, 5]
+    assert _versions(url) == [1, 2, 3, 4, 5, 6]
 
 
 def test_many_new_sqlite_files_opened_by_six_at_once(tmp_path: Path):
@@ -372,7 +372,7 @@ def test_many_new_sqlite_files_opened_by_six_at_once(tmp_path: Path):
     for n in range(40):
         url = f"sqlite:///{tmp_path / f'race{n}.sqlite3'}"
         assert run_at_once(6, lambda _, url=url: Store(url)) == [], f"file {n}"
-        assert _versions(url) == [1, 2, 3, 4, 5]
+        assert _versions(url) == [1, 2, 3, 4, 5, 6]
 
 
 class _LockedConnection:

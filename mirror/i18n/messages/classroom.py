@@ -130,6 +130,20 @@ MESSAGES: dict[str, Text] = {
         "В догадке {count} символ, а можно не больше {most}: одно слово, пожалуйста."
         "|В догадке {count} символа, а можно не больше {most}: одно слово, пожалуйста."
         "|В догадке {count} символов, а можно не больше {most}: одно слово, пожалуйста."),
+    "error.markup_name": Text("A name cannot hold the characters {forbidden}: type it as plain text.",
+                              "В имени не может быть символов {forbidden}: введите его простым текстом."),
+    "error.name_taken": Text("Somebody in this class is called {name} already: add an initial or a number.",
+                             "В классе уже есть {name}: добавьте к имени букву фамилии или цифру."),
+    "error.other_game": Text("This round plays another game: reload the page to see it.",
+                             "В этом раунде идёт другая игра: обновите страницу, чтобы её увидеть."),
+    "error.one_candidate": Text(
+        "With these settings the sampler has only one token to choose from, so there is nothing to vote on: "
+        "raise the temperature, top-k or top-p.",
+        "При таких настройках у сэмплера остаётся только один токен, и голосовать не за что: увеличьте "
+        "температуру, top-k или top-p."),
+    "error.not_a_candidate": Text("That token is not one of this round's candidates.",
+                                  "Этого токена нет среди вариантов раунда."),
+    "error.reveal_first": Text("Reveal the votes first.", "Сначала покажите итоги голосования."),
     "error.not_member": Text("Join the class {code} first (your name and its code).",
                              "Сначала присоединитесь к классу {code} (ваше имя и его код)."),
     "error.no_round_student": Text("There is no round yet: wait for your teacher to start one.",

@@ -94,6 +94,12 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (round_id, person)
         )""",
     ],
+    [  # 6: the class games: which game a round plays (NULL: "Guess the next word") and its set-up
+        # (the sampler's settings and candidates, JSON); a ballot's detail (the token, seed and probability, JSON)
+        "ALTER TABLE rounds ADD COLUMN game TEXT",
+        "ALTER TABLE rounds ADD COLUMN setup TEXT",
+        "ALTER TABLE votes ADD COLUMN detail TEXT",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
