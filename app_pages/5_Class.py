@@ -1,4 +1,4 @@
-"""Class: join the teacher's class and guess the mirror's next word."""
+"""Class: join the teacher's class and play its rounds (guess, vote, draw)."""
 
 from mirror.ui.classroom import class_page
 

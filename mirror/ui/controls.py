@@ -118,6 +118,16 @@ def current_params() -> SamplingParams:
         return SamplingParams()
 
 
+def param_slider(name: str, unsupported: bool = False) -> None:
+    """The slider of one decoding parameter, bound to the kept value the sidebar shows (the projector
+    draws the round's settings with the same sliders, so both always agree)."""
+    spec = PARAM_RANGES[name]
+    cast = int if spec.is_int else float
+    st.slider(param_label(name), cast(spec.low), cast(spec.high), step=cast(spec.step), key=CONTROLS.key(name),
+              on_change=_changed, args=(name,), disabled=unsupported,
+              help=param_help(name) + (t("common.sidebar.unsupported", value=NEUTRAL[name]) if unsupported else ""))
+
+
 def sidebar(unsupported: Sequence[str] = ()) -> SamplingParams:
     """Draw the shared controls in the sidebar and return the parameters they set.
 
@@ -147,12 +157,7 @@ def sidebar(unsupported: Sequence[str] = ()) -> SamplingParams:
         st.selectbox(t("common.sidebar.preset"), options, key=key("preset"), on_change=_preset_changed,
                      format_func=labeller(preset_key), help=preset_help())
         for name in SLIDERS:
-            spec = PARAM_RANGES[name]
-            cast = int if spec.is_int else float
-            off = name in unsupported
-            st.slider(param_label(name), cast(spec.low), cast(spec.high), step=cast(spec.step), key=key(name),
-                      on_change=_changed, args=(name,), disabled=off,
-                      help=param_help(name) + (t("common.sidebar.unsupported", value=NEUTRAL[name]) if off else ""))
+            param_slider(name, unsupported=name in unsupported)
         st.checkbox(t("common.sidebar.fix_seed"), key=key("fix_seed"), on_change=_changed, args=("fix_seed",),
                     help=t("common.sidebar.fix_seed_help"))
         if CONTROLS.values()["fix_seed"]:

@@ -53,9 +53,9 @@ def _switched() -> None:
         st.query_params[QUERY_KEY] = choice  # the address bar (and a copied link) says the language too
 
 
-def language_switch(language: Language) -> None:
-    """The switch at the top of the sidebar, showing each language in its own name."""
+def language_switch(language: Language, in_sidebar: bool = True) -> None:
+    """The switch at the top of the sidebar (or of the page), showing each language in its own name."""
     st.session_state[_SWITCH] = language
-    st.sidebar.segmented_control(t("common.language.label"), LANGUAGES, key=_SWITCH, format_func=NATIVE_NAMES.__getitem__,
+    (st.sidebar if in_sidebar else st).segmented_control(t("common.language.label"), LANGUAGES, key=_SWITCH, format_func=NATIVE_NAMES.__getitem__,
                                  on_change=_switched, help=t("common.language.help"), required=True)
 

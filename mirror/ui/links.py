@@ -21,6 +21,7 @@ from mirror.ui.pool import model_pool
 from mirror.ui.language import apply_language, chosen_language
 from mirror.ui.link_fields import PAGE_FIELDS, LinkField
 from mirror.ui.pages import AppPage
+from mirror.ui.style import hide_sidebar
 
 _LINK_URL = "mirror_link_url"  # the link this session made last, shown under the button
 
@@ -161,10 +162,8 @@ def link_controls(page: AppPage) -> None:
                   help=t("common.projector.help"))
 
 
-# Larger type for the whole page, and no sidebar (nor its open/close arrow).
+# Larger type for the whole page (`hide_sidebar` takes the sidebar away).
 _PROJECTOR_CSS = """<style>
-section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"]
-  { display: none !important; }
 .stMainBlockContainer, [data-testid="stMainBlockContainer"] { font-size: 1.35rem; max-width: 100%; }
 .stMainBlockContainer p, .stMainBlockContainer li, .stMainBlockContainer label,
 .stMainBlockContainer [data-testid="stMarkdownContainer"], .stMainBlockContainer [data-testid="stCaptionContainer"]
@@ -179,5 +178,6 @@ def projector_view() -> None:
     """In the projector view: the larger type, and a way out (the sidebar that holds the switch is hidden)."""
     if not st.session_state.get(state.PROJECTOR_VIEW):
         return
+    hide_sidebar()
     st.html(_PROJECTOR_CSS)
     st.button(t("common.projector.leave"), key="leave_projector", on_click=_leave_projector, icon="↩️")

@@ -6,10 +6,10 @@ import os
 
 import streamlit as st
 
-from mirror.i18n import t, tn
+from mirror.i18n import Language, t, tn
 from mirror.models import LoadedModel
 from mirror.services.remote import RemoteModel
-from mirror.ui.controls import sidebar
+from mirror.ui.controls import current_params, sidebar
 from mirror.ui.loader import API_KEY, get_model
 from mirror.ui import state
 from mirror.ui.identity import keep_identity
@@ -18,7 +18,7 @@ from mirror.ui.language import apply_language, language_switch
 from mirror.ui.links import apply_link, link_controls, link_notices, projector_view
 from mirror.ui.frame import Frame
 from mirror.ui.pages import AppPage
-from mirror.ui.style import page_head
+from mirror.ui.style import hide_sidebar, page_head
 
 
 def apply_secrets() -> None:
@@ -48,10 +48,13 @@ def frame(page: AppPage) -> Frame:
     announce_passcode()  # a server started without a teacher passcode prints its own once, in its terminal
     apply_link(page)  # a lesson link in the URL sets the language, the sidebar and the page's widgets first
     language = apply_language()  # then every text below is drawn in the visitor's language
+    hidden = page.bare or st.session_state.get(state.PROJECTOR_VIEW)
     st.set_page_config(page_title=page.tab_title, page_icon=page.icon, layout="wide",
-                       initial_sidebar_state="collapsed" if st.session_state.get(state.PROJECTOR_VIEW) else "auto")
+                       initial_sidebar_state="collapsed" if hidden else "auto")
     keep_identity()
     page_head(language)
+    if page.bare:
+        return _bare_frame(page, language)
     language_switch(language)
     link_controls(page)
     projector_view()
@@ -62,6 +65,18 @@ def frame(page: AppPage) -> Frame:
     params = sidebar(unsupported=lm.unsupported if isinstance(lm, RemoteModel) else ())
     if isinstance(lm, LoadedModel):
         st.sidebar.caption(load_line(lm))
+    st.session_state[state.FRAME] = (lm, params)
+    return lm, params
+
+
+def _bare_frame(page: AppPage, language: Language) -> Frame:
+    """A classroom role's own view: no sidebar at all (the student must not reach the mirror's
+    settings; the projector shows the class only), the language switch on the page itself."""
+    hide_sidebar()
+    language_switch(language, in_sidebar=False)
+    st.title(f"{page.icon} {page.title}")
+    lm = get_model()
+    params = current_params()  # the settings the visitor left on the other pages (the projector's round starts there)
     st.session_state[state.FRAME] = (lm, params)
     return lm, params
 

@@ -21,6 +21,7 @@ class AppPage:
     icon: str
     script: str  # the page's script, relative to the entrypoint's folder
     url_path: str  # served at /<url_path>; the home page also at /; the same in every language
+    bare: bool = False  # a classroom role's own view: no mirror sidebar (nor its menu) on any screen
 
     @property
     def title(self) -> str:
@@ -42,8 +43,8 @@ EXPLORER = AppPage("explorer", "🎛️", "app_pages/2_Parameter_Explorer.py", "
 INSPECTOR = AppPage("inspector", "🔍", "app_pages/3_Token_Inspector.py", "Token_Inspector")
 INSIDE = AppPage("inside", "🔬", "app_pages/7_Inside_the_Mirror.py", "Inside_the_Mirror")
 TEACHER = AppPage("teacher", "🧑‍🏫", "app_pages/4_Teacher.py", "Teacher")
-CLASS = AppPage("class", "🎓", "app_pages/5_Class.py", "Class")
-PROJECTOR = AppPage("projector", "📽️", "app_pages/6_Projector.py", "Projector")
+CLASS = AppPage("class", "🎓", "app_pages/5_Class.py", "Class", bare=True)
+PROJECTOR = AppPage("projector", "📽️", "app_pages/6_Projector.py", "Projector", bare=True)
 PAGES = (HOME, CHAT, EXPLORER, INSPECTOR, INSIDE, TEACHER, CLASS, PROJECTOR)
 
 

@@ -28,6 +28,7 @@ TEACHER_CLASS = "teacher_class"  # the class the Teacher page shows (None: all)
 CLASS_GUESS = "class_guess"
 PROJECTOR_PROMPT = "projector_prompt"
 PROJECTOR_NOTICE = "projector_notice"
+PROJECTOR_GAME = "projector_game"  # the game the next round plays
 PERSON = "mirror_person"  # this visitor's person id (mirror.ui.identity), the owner of what they save
 FRAME = "mirror_frame"  # this run's model and parameters, set by the entrypoint for the page it runs
 PROJECTOR_VIEW = "mirror_projector_view"  # True: larger type and no sidebar (mirror.ui.links)

@@ -27,3 +27,14 @@ def page_head(language: Language) -> None:
     # data-mirror-head says the head has landed (tests wait for it: the element's code loads on demand).
     script = f'document.documentElement.lang = "{language}"; document.documentElement.dataset.mirrorHead = "{language}";'
     st.html(f"{_STYLE}<script>{script}</script>", unsafe_allow_javascript=True)
+
+
+# No sidebar, nor the arrow that opens it, nor the menu it holds: on every screen size.
+_NO_SIDEBAR_CSS = """<style>
+section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+[data-testid="stSidebarNav"] { display: none !important; }
+</style>"""
+
+
+def hide_sidebar() -> None:
+    st.html(_NO_SIDEBAR_CSS)

@@ -19,6 +19,7 @@ from mirror.services import people
 from mirror.ui.identity import auth_configured, current_person, logged_in_email
 from mirror.ui.store import get_store
 from mirror.ui.tables import show_table
+from mirror.ui.class_record_view import rounds_tab
 
 PASSCODE_ENV = "MIRROR_TEACHER_PASSCODE"
 TEACHERS_ENV = "MIRROR_TEACHERS"
@@ -149,9 +150,10 @@ def _teacher_view() -> None:
     except StoreError as error:
         st.error(str(error))
         return
-    saved_tab, feedback_tab, clear_tab = st.tabs([t("classroom.teacher.tab.saved", count=fmt_int(len(items))),
-                                                  t("classroom.teacher.tab.feedback", count=fmt_int(len(feedback))),
-                                                  t("classroom.teacher.tab.clear")])
+    saved_tab, feedback_tab, rounds, clear_tab = st.tabs([
+        t("classroom.teacher.tab.saved", count=fmt_int(len(items))),
+        t("classroom.teacher.tab.feedback", count=fmt_int(len(feedback))),
+        t("classroom.teacher.tab.rounds"), t("classroom.teacher.tab.clear")])
     with saved_tab:
         st.download_button(t("classroom.teacher.saved_csv"), store.everyones_csv("items", class_code),
                            file_name="saved-work.csv", mime="text/csv")
@@ -165,6 +167,8 @@ def _teacher_view() -> None:
                             "score": "👍" if f.score else "👎", "comment": f.comment, "prompt": f.prompt,
                             "reply": f.reply} for f in feedback],
                           ("who", "class", "score", "comment", "prompt", "reply")), hide_index=True)
+    with rounds:
+        rounds_tab(class_code, is_teacher())
     with clear_tab:
         st.checkbox(t("classroom.teacher.confirm", scope=_scope(class_code)), key=state.TEACHER_CONFIRM)
         st.button(t("classroom.teacher.delete"), on_click=_clear, args=(state.TEACHER_CONFIRM, class_code))

@@ -116,12 +116,13 @@ def open_in_russian(page: str, tmp_db: str | None = None, max_new_tokens: int = 
     # English tests use (a Russian visitor's own default, Gemma where installed: test_model_follows_language).
     at.session_state[state.MODEL_CHOSEN] = True
     at.run()
-    at.switch_page(page).run()
+    # Set on the home page: the classroom's pages draw no sidebar, and the values are kept across pages.
     at.slider(key="ctl_max_new_tokens").set_value(max_new_tokens).run()
     # A fixed seed: what the model writes is the same on every run on this machine, so a test that reads
     # it (a reply's caption, a word the mirror adds) never depends on a lucky draw.
     at.checkbox(key="ctl_fix_seed").check().run()
     at.number_input(key="ctl_seed").set_value(SEED).run()
+    at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
 

@@ -429,6 +429,41 @@ def test_votes_through_both_replicas_count(nginx_stack, request):
             context.close()
 
 
+def test_through_the_proxy_only_the_printed_passcode_makes_a_teacher(nginx_stack, request):
+    """No passcode is configured: each replica prints its own one-time passcode in its terminal (here, its
+    log). A visitor through nginx is never the teacher by being there: the Projector refuses them and the
+    Teacher page asks for the passcode; the one printed by the replica they landed on lets them in."""
+    if shutil.which("chromium") is None:
+        _skip_or_fail("Debian's chromium is not installed (`make test` installs it as root; "
+                      "otherwise: sudo apt-get install chromium)")
+    browser = request.getfixturevalue("chromium_browser")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        response = page.goto(f"{nginx_stack.base_url}/Projector", wait_until="domcontentloaded")
+        replica = response.headers.get(UPSTREAM_HEADER.lower())
+        assert replica in nginx_stack.replicas
+        expect_shown(page, page.get_by_text("The Projector page is for the teacher"), CHAT_READY_TIMEOUT_MS)
+        expect(page.get_by_role("button", name="Open a class")).to_have_count(0)
+
+        page.goto(f"{nginx_stack.base_url}/Teacher", wait_until="domcontentloaded")
+        box = page.get_by_label("Teacher passcode")
+        expect_shown(page, box, CHAT_READY_TIMEOUT_MS)
+        expect_shown(page, page.get_by_text("printed in the terminal"), CHAT_READY_TIMEOUT_MS)
+        box.fill("not-the-passcode")
+        page.get_by_role("button", name="Sign in").click()
+        expect_shown(page, page.get_by_text("That is not the teacher passcode"), CHAT_READY_TIMEOUT_MS)
+
+        log = nginx_stack.run_dir / f"replica-{replica.rsplit(':', 1)[1]}.log"
+        printed = re.search(r"teacher passcode of this server is\s+(\S+)", log.read_text(errors="replace"))
+        assert printed, f"the replica printed no passcode:\n{_tail(log)}"
+        box.fill(printed.group(1))
+        page.get_by_role("button", name="Sign in").click()
+        expect_shown(page, page.get_by_role("button", name="Sign out"), CHAT_READY_TIMEOUT_MS)
+    finally:
+        context.close()
+
+
 def test_burst_gets_429(nginx_stack):
     # Sent 50 at a time, so the burst outruns the refill however slow this machine is.
     statuses: list[int] = []
@@ -464,3 +499,4 @@ def test_replica_down_its_clients_move_over(nginx_stack):
     # ($upstream_addr lists both); later ones go straight to the survivor.
     assert all(r.upstream().split(", ")[-1] == survivor for r in answers), [r.upstream() for r in answers]
     assert "connect() failed" in nginx_stack.error_log.read_text(errors="replace")
+

@@ -26,6 +26,25 @@ MESSAGES: dict[str, Text] = {
                              "Ваша догадка: **{guess}**. Ждите ответа на проекторе."),
     "class.guess": Text("Your guess: the next word", "Ваша догадка: следующее слово"),
     "class.send": Text("Send my guess", "Отправить догадку"),
+    "class.vote_prompt": Text("Which token should the mirror write next? One vote each.",
+                              "Какой токен зеркалу написать дальше? У каждого один голос."),
+    "class.your_vote": Text("Your vote: **{token}**. Wait for the reveal on the projector.",
+                            "Ваш голос: **{token}**. Ждите итогов на проекторе."),
+    "class.class_chose": Text("The class chose **{token}**: the sampler gives it {probability}.",
+                              "Класс выбрал **{token}**: сэмплер даёт этому токену {probability}."),
+    "class.you_voted_prob": Text("You voted **{token}**: the sampler gives it {probability}.",
+                                 "Вы голосовали за **{token}**: сэмплер даёт этому токену {probability}."),
+    "class.draw_prompt": Text(
+        "Your device draws one token from the mirror's real distribution, with a seed of its own.",
+        "Ваше устройство вытянет один токен из настоящего распределения зеркала со своим зерном."),
+    "class.draw": Text("🎲 Draw my token", "🎲 Вытянуть токен"),
+    "class.drawing": Text("Drawing…", "Тянем…"),
+    "class.you_drew": Text("You drew **{token}**: the sampler gives it {probability} (seed {seed}).",
+                           "Вы вытянули **{token}**: сэмплер даёт этому токену {probability} (зерно {seed})."),
+    "class.watch_projector": Text("Watch the projector: the class's draws build the distribution.",
+                                  "Смотрите на проектор: из вытянутых классом токенов складывается распределение."),
+    "class.draws_over": Text("The draws of this round are over. Wait for the next one…",
+                             "В этом раунде тянуть уже нельзя. Ждите следующего…"),
     # the Projector page (the teacher's big screen)
     "projector.teachers_only": Text(
         "The Projector page is for the teacher: sign in on the Teacher page first. Students: your page is Class.",
@@ -52,8 +71,58 @@ MESSAGES: dict[str, Text] = {
     "projector.example": Text("An example prompt", "Пример запроса"),
     "projector.own_prompt": Text("(type your own below)", "(введите свой ниже)"),
     "projector.prompt": Text("Prompt", "Запрос"),
-    "projector.prompt_help": Text("The class guesses the word the mirror writes after it.",
-                                  "Класс угадывает слово, которое зеркало напишет после него."),
+    "projector.prompt_help.guess": Text("The class guesses the word the mirror writes after it.",
+                                        "Класс угадывает слово, которое зеркало напишет после него."),
+    "projector.prompt_help.vote": Text(
+        "The class sees the sampler's top candidates for the token after it, and votes for one.",
+        "Класс видит главных кандидатов сэмплера на следующий токен и голосует за один из них."),
+    "projector.prompt_help.draw": Text(
+        "Each student draws the token after it from the model's distribution under these settings.",
+        "Каждый ученик вытягивает следующий токен из распределения модели при этих настройках."),
+    "projector.back": Text("Teacher page", "Страница учителя"),
+    "projector.game": Text("Game", "Игра"),
+    "projector.game_help": Text(
+        "Guess the next word: the class guesses, the model's probabilities are revealed. Be the sampler: the "
+        "class votes for the next token among the sampler's candidates. The class is the sampler: every "
+        "student draws a token, and the class's draws build the distribution.",
+        "«Угадай слово»: класс угадывает, затем показываются вероятности модели. «Будь сэмплером»: класс "
+        "голосует за следующий токен среди кандидатов сэмплера. «Класс — это сэмплер»: каждый ученик "
+        "вытягивает токен, и из вытянутых токенов складывается распределение."),
+    "projector.settings": Text("🎛️ The round's sampler settings", "🎛️ Настройки сэмплера для раунда"),
+    "projector.settings_note": Text(
+        "The same sliders as in the mirror's sidebar. A round keeps the settings it started with; the "
+        "repetition penalty ({penalty}) and no-repeat n-gram ({ngram}) come from the sidebar too.",
+        "Те же ползунки, что и на боковой панели зеркала. Раунд сохраняет настройки, с которыми начался; "
+        "штраф за повторы ({penalty}) и запрет повторов n-грамм ({ngram}) тоже берутся с боковой панели."),
+    "projector.votes": Text("Votes", "Голоса"),
+    "projector.draws": Text("Draws", "Вытянуто"),
+    "projector.candidates": Text("**The sampler's candidates** (probabilities hidden until the reveal):",
+                                 "**Кандидаты сэмплера** (вероятности скрыты до показа итогов):"),
+    "projector.no_votes": Text("Nobody voted: start the next round.", "Никто не проголосовал: начните новый раунд."),
+    "projector.class_chose": Text(
+        "The class chose **{token}** ({votes} votes); the sampler gives it {probability}.",
+        "Класс выбрал **{token}** (голосов: {votes}); сэмплер даёт этому токену {probability}."),
+    "projector.goes_on": Text("The class's choice is written, and the mirror goes on:",
+                              "Выбор класса записан, и зеркало пишет дальше:"),
+    "projector.next_from_choice": Text("➡️ Next round from the class's choice",
+                                       "➡️ Следующий раунд после выбора класса"),
+    "projector.draw_settings": Text(
+        "Temperature {temperature} · top-k {top_k} · top-p {top_p}: the sampler may draw {support} tokens.",
+        "Температура {temperature} · top-k {top_k} · top-p {top_p}: сэмплер может вытянуть {support} токенов."),
+    "projector.distance": Text("Distance between the class and the sampler", "Расстояние между классом и сэмплером"),
+    "projector.distance_help": Text(
+        "Total variation distance: half the sum, over every token, of the gap between the class's share and the "
+        "sampler's probability. 0% means the class drew exactly as the sampler expects; it shrinks as more "
+        "students draw.",
+        "Расстояние полной вариации: половина суммы по всем токенам разницы между долей класса и вероятностью "
+        "сэмплера. 0% — класс вытянул ровно так, как ожидает сэмплер; чем больше учеников тянут, тем оно меньше."),
+    "projector.stop_draws": Text("⏹️ Stop the draws", "⏹️ Закончить"),
+    "projector.draw_again": Text("🔁 Same prompt, new settings", "🔁 Тот же запрос, новые настройки"),
+    "projector.draw_again_help": Text(
+        "Change the temperature (or top-k, top-p) above, then start a new round on the same prompt: the class "
+        "sees the shape change.",
+        "Измените температуру (или top-k, top-p) выше и начните новый раунд с тем же запросом: класс увидит, "
+        "как меняется форма распределения."),
     "projector.start": Text("▶️ Start a round", "▶️ Начать раунд"),
     "projector.joined": Text(
         "{count} student has joined. Start a round when the class is ready."
@@ -78,6 +147,14 @@ MESSAGES: dict[str, Text] = {
     "chart.word": Text("word", "слово"),
     "chart.who": Text("who", "кто"),
     "chart.share_tooltip": Text("share", "доля"),
+    "chart.class_votes": Text("the class's votes", "голоса класса"),
+    "chart.class_draws": Text("the class's draws", "вытянуто классом"),
+    "chart.sampler": Text("the sampler", "сэмплер"),
+    "chart.other": Text("(any other token)", "(любой другой токен)"),
+    # the games
+    "game.guess": Text("🔮 Guess the next word", "🔮 Угадай слово"),
+    "game.vote": Text("🗳️ Be the sampler", "🗳️ Будь сэмплером"),
+    "game.draw": Text("🎲 The class is the sampler", "🎲 Класс — это сэмплер"),
     "result.top": Text("The mirror's top choice: **{word}** ({probability}). Guessed by: {who}.",
                        "Главный выбор зеркала: **{word}** ({probability}). Угадали: {who}."),
     "result.nobody": Text("nobody", "никто"),
@@ -208,6 +285,25 @@ MESSAGES: dict[str, Text] = {
     "teacher.tab.saved": Text("📚 Saved work ({count})", "📚 Сохранённые работы ({count})"),
     "teacher.tab.feedback": Text("👍 Feedback ({count})", "👍 Отзывы ({count})"),
     "teacher.tab.clear": Text("🧹 Clear", "🧹 Очистка"),
+    "teacher.tab.rounds": Text("🎲 Rounds", "🎲 Раунды"),
+    # a class's record of its games (the Teacher page's Rounds tab)
+    "record.pick_class": Text("Pick a class above to see the rounds its students played.",
+                              "Выберите класс выше, чтобы увидеть раунды, которые сыграли его ученики."),
+    "record.csv": Text("⬇️ The class's rounds as CSV", "⬇️ Раунды класса в CSV"),
+    "record.confirm": Text("Yes, delete every round of class {code} and its students' answers",
+                           "Да, удалить все раунды класса {code} и ответы учеников"),
+    "record.clear": Text("Delete the rounds", "Удалить раунды"),
+    "record.cleared": Text("Class {code}: {count} rounds deleted. The class and its students stay.",
+                           "Класс {code}: удалено раундов — {count}. Класс и его ученики остались."),
+    "record.column.round": Text("round", "раунд"),
+    "record.column.game": Text("game", "игра"),
+    "record.column.prompt": Text("prompt", "запрос"),
+    "record.column.student": Text("student", "ученик"),
+    "record.column.answer": Text("answer", "ответ"),
+    "record.column.answer_probability": Text("its probability", "его вероятность"),
+    "record.column.model_choice": Text("model's choice", "выбор модели"),
+    "record.column.class_choice": Text("class's choice", "выбор класса"),
+    "record.column.round_score": Text("round score", "оценка раунда"),
     "teacher.saved_csv": Text("⬇️ This saved work as CSV", "⬇️ Эти работы в CSV"),
     "teacher.feedback_csv": Text("⬇️ This feedback as CSV", "⬇️ Эти отзывы в CSV"),
     "teacher.column.who": Text("who", "кто"),
