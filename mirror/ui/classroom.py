@@ -25,6 +25,9 @@ from mirror.ui.identity import current_person, logged_in_email
 from mirror.ui.pool import model_pool, session_holder
 from mirror.ui.store import get_store
 
+JOIN_CODE, JOIN_NAME = "join_code", "join_name"
+JOIN_REFUSED = "join_refused"  # why the last try to join failed, shown once by the form
+
 
 def class_page() -> None:
     store = get_store()
@@ -49,25 +52,31 @@ def class_page() -> None:
 def _join_form(store: Store, person: str) -> None:
     link_code = st.query_params.get(JOIN_QUERY)
     scanned = classroom.normal_code(link_code)[:8]  # a join link (the projector's QR code)
-    if scanned:  # a scanned code that is wrong or expired says so before the student types a name
+    refused = st.session_state.pop(JOIN_REFUSED, None)
+    if refused:
+        st.error(refused)
+    elif scanned:  # a scanned code that is wrong or expired says so before the student types a name
         try:
             classroom.check_class(store, scanned)
         except (ClassError, StoreError) as error:
             st.error(str(error))
     with st.form("join_class"):
-        code = st.text_input(t("classroom.class.code"), value=scanned, max_chars=8, help=t("classroom.class.code_help"))
+        st.text_input(t("classroom.class.code"), value=scanned, max_chars=8, help=t("classroom.class.code_help"),
+                      key=JOIN_CODE)
         login_name = str(st.user.get("name") or "") if logged_in_email() else ""  # a login names the student
-        name = st.text_input(t("classroom.class.name"), value=login_name[: classroom.MAX_NAME_CHARS],
-                             max_chars=classroom.MAX_NAME_CHARS)
-        joined = st.form_submit_button(t("classroom.class.join"), type="primary")
-    if joined:
-        try:
-            classroom.join_class(store, code, person, name)
-        except (ClassError, StoreError) as error:
-            st.error(str(error))
-            return
-        st.query_params.pop(JOIN_QUERY, None)  # joined: a reload or a shared address bar does not join again
-        st.rerun()
+        st.text_input(t("classroom.class.name"), value=login_name[: classroom.MAX_NAME_CHARS],
+                      max_chars=classroom.MAX_NAME_CHARS, key=JOIN_NAME)
+        # A callback: the join is done before the page's run, which then draws the class at once.
+        st.form_submit_button(t("classroom.class.join"), type="primary", on_click=_join, args=(store, person))
+
+
+def _join(store: Store, person: str) -> None:
+    try:
+        classroom.join_class(store, st.session_state.get(JOIN_CODE), person, st.session_state.get(JOIN_NAME))
+    except (ClassError, StoreError) as error:
+        st.session_state[JOIN_REFUSED] = str(error)
+        return
+    st.query_params.pop(JOIN_QUERY, None)  # joined: a reload or a shared address bar does not join again
 
 
 @st.fragment(run_every=REFRESH_S)

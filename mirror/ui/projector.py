@@ -55,10 +55,21 @@ def projector_page(lm: LoadedModel, params: SamplingParams) -> None:
     if code is None:
         st.caption(t("classroom.projector.open_hint"))
         return
-    _how_to_join(code)
+    try:
+        playing = store.classes.latest_round(code) is not None
+    except StoreError as error:
+        st.error(str(error))
+        return
+    if playing:  # the class has joined: the round comes first, the way in stays one click away
+        with st.expander(t("classroom.projector.join_again", code=code)):
+            _how_to_join(code)
+    else:
+        _how_to_join(code)
     kind, key, fields = st.session_state.pop(state.PROJECTOR_NOTICE, (None, "", {}))
     if kind:
         getattr(st, kind)(t(key, **fields))  # kept as a key: the notice speaks the language of the run showing it
+    _projector_round(store, lm, code, params)
+    st.divider()
     game = st.radio(t("classroom.projector.game"), GAMES, format_func=labeller(game_key), horizontal=True,
                     key=state.PROJECTOR_GAME, help=t("classroom.projector.game_help"))
     with st.expander(t("classroom.projector.settings"), expanded=game != GUESS_GAME):
@@ -67,7 +78,6 @@ def projector_page(lm: LoadedModel, params: SamplingParams) -> None:
         st.caption(t("classroom.projector.settings_note", penalty=fmt_number(params.repetition_penalty),
                      ngram=fmt_int(params.no_repeat_ngram_size)))
     _start_form(store, lm, code, game, params)
-    _projector_round(store, lm, code, params)
 
 
 def _how_to_join(code: str) -> None:
@@ -108,6 +118,8 @@ def _start_form(store: Store, lm: LoadedModel, code: str, game: str, params: Sam
                 class_games.start_sampler_round(store, lm, code, prompt, params, game, model_name())
     except (ClassError, StoreError) as error:
         st.error(str(error))
+        return
+    st.rerun()  # the round is drawn above the form: show it now
 
 
 @st.fragment(run_every=REFRESH_S)

@@ -156,7 +156,7 @@ def test_a_class_in_russian_from_signing_in_to_clearing_the_work(bundled, monkey
     assert not teacher.exception, teacher.exception
     assert [tab.label for tab in teacher.tabs] == [ru("classroom.teacher.tab.saved", count="1"),
                                                    ru("classroom.teacher.tab.feedback", count="1"),
-                                                   ru("classroom.teacher.tab.clear")]
+                                                   ru("classroom.teacher.tab.rounds"), ru("classroom.teacher.tab.clear")]
     saved, feedback = teacher.dataframe[0].value, teacher.dataframe[1].value
     assert list(saved.columns) == ["кто", "класс", "название", "сохранено", "текст", "модель"]
     assert list(saved["кто"]) == [STUDENT] and list(saved["класс"]) == [code]
@@ -170,6 +170,14 @@ def test_a_class_in_russian_from_signing_in_to_clearing_the_work(bundled, monkey
     assert_russian(teacher, where="the Teacher page's tabs")
 
     classes.set_value(code).run()
+    # The class's rounds: the guessing round above, with the student's guess, under Russian columns.
+    rounds = teacher.dataframe[2].value
+    assert list(rounds.columns)[:4] == [ru("classroom.record.column.round"), ru("classroom.record.column.game"),
+                                        ru("classroom.record.column.prompt"), ru("classroom.record.column.student")]
+    assert STUDENT in list(rounds[ru("classroom.record.column.student")])
+    assert ru("classroom.game.guess") in list(rounds[ru("classroom.record.column.game")])
+    assert ru("classroom.record.csv") in [b.label for b in teacher.get("download_button")]
+    assert_russian(teacher, allowed=[STUDENT], where="the Teacher page's rounds of a class")
     assert teacher.checkbox(key="teacher_confirm_clear").label == ru(
         "classroom.teacher.confirm", scope=ru("classroom.teacher.scope.class", code=code))
     press(teacher, ru("classroom.teacher.delete"))  # not confirmed: nothing goes

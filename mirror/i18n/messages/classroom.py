@@ -79,6 +79,8 @@ MESSAGES: dict[str, Text] = {
     "projector.prompt_help.draw": Text(
         "Each student draws the token after it from the model's distribution under these settings.",
         "Каждый ученик вытягивает следующий токен из распределения модели при этих настройках."),
+    "projector.join_again": Text("Class code {code}: how to join (the address and the QR code)",
+                                 "Код класса {code}: как присоединиться (адрес и QR-код)"),
     "projector.back": Text("Teacher page", "Страница учителя"),
     "projector.game": Text("Game", "Игра"),
     "projector.game_help": Text(
