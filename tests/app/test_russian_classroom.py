@@ -250,3 +250,52 @@ def test_the_russian_notice_of_a_callback_does_not_depend_on_the_callbacks_langu
     press(at, ru("classroom.teacher.sign_in"))
     press(at, ru("classroom.teacher.delete"))
     assert shown(at.warning) == [ru("classroom.teacher.tick_first")]
+
+
+def test_the_sampler_games_in_russian(bundled, monkeypatch, tmp_path):
+    """"Be the sampler" and "The class is the sampler" on a Russian projector and a Russian student's page.
+    The tokens the model offers are allowed to be English (the bundled model's words)."""
+    from mirror.services.class_games import SamplerSetup
+    from mirror.services.classroom import my_open_class
+    from mirror.services.store import Store
+
+    setup_env(monkeypatch, tmp_path)
+    teacher = open_in_russian(TEACHER)
+    teacher.text_input(key="teacher_attempt").set_value(PASSCODE)
+    press(teacher, ru("classroom.teacher.sign_in"))
+    teacher.switch_page(PROJECTOR).run()
+    press(teacher, ru("classroom.projector.open"))
+    code = my_open_class(Store(), teacher.session_state["mirror_person"])
+    student = open_in_russian(CLASS)
+    student.text_input[0].set_value(code)
+    student.text_input[1].set_value(STUDENT)
+    press(student, ru("classroom.class.join"))
+
+    teacher.radio(key="projector_game").set_value("vote").run()
+    assert teacher.radio(key="projector_game").options == [ru(f"classroom.game.{g}") for g in ("guess", "vote", "draw")]
+    teacher.text_area(key="projector_prompt").set_value("Давным-давно жил-был")
+    press(teacher, ru("classroom.projector.start"))
+    setup = SamplerSetup.from_json(Store().classes.latest_round(code).setup)
+    tokens = [visible_whitespace(c.text) for c in setup.candidates]
+    assert_russian(teacher, allowed=tokens, where="the Projector, Be the sampler")
+    student.run()
+    assert has(student.markdown, ru("classroom.class.vote_prompt"))
+    assert_russian(student, allowed=[STUDENT, *tokens], where="the Class page, Be the sampler")
+    next(b for b in student.button if b.key and b.key.startswith("vote_")).click().run()
+    press(teacher, ru("classroom.projector.reveal"))
+    assert has(teacher.success, "Класс выбрал")
+    student.run()
+    assert has(student.success, "Класс выбрал")
+
+    teacher.radio(key="projector_game").set_value("draw").run()
+    press(teacher, ru("classroom.projector.start"))
+    student.run()
+    press(student, ru("classroom.class.draw"))
+    assert has(student.success, "Вы вытянули")
+    teacher.run()
+    assert teacher.metric[0].label == ru("classroom.projector.draws") and teacher.metric[0].value == "1 из 1"
+    assert teacher.metric[1].label == ru("classroom.projector.distance") and "," in teacher.metric[1].value
+    drawn = SamplerSetup.from_json(Store().classes.latest_round(code).setup)
+    words = [visible_whitespace(c.text) for c in drawn.candidates] + tokens
+    assert_russian(teacher, allowed=words, where="the Projector, The class is the sampler")
+    assert_russian(student, allowed=[STUDENT, *words], where="the Class page after a draw")

@@ -692,3 +692,26 @@ def test_work_is_kept_per_class_and_a_class_can_be_cleared_alone(store: Store):
     assert "In WXYZ" not in store.everyones_csv("items", class_code="ABCD")
     store.clear("ABCD")
     assert [i.title for i in store.everyones_items()] == ["In WXYZ"] and store.everyones_feedback() == []
+
+
+def test_class_tables_keep_games_ballots_and_names_in_both_databases(store: Store):
+    """Migration 6's columns and the classroom queries that use them, on SQLite and PostgreSQL alike."""
+    classes = store.classes
+    assert classes.add_class("ABCD", "p-teacher")
+    assert classes.join("ABCD", "p-1", "Ada") == "joined"
+    assert classes.join("ABCD", "p-2", "ADA") == "name_taken"  # any case
+    assert classes.join("ABCD", "p-1", "Ada L") == "joined"  # renaming yourself
+    assert classes.join("ABCD", "p-2", "Ada") == "joined"  # the old name is free again
+    guess = classes.open_round("ABCD", "Hello")
+    drawn = classes.open_round("ABCD", "Once", "draw", '{"model": "m"}')
+    assert classes.rounds("ABCD")[0].game == "guess" and classes.rounds("ABCD")[0].setup is None
+    latest = classes.latest_round("ABCD")
+    assert (latest.id, latest.game, latest.setup) == (drawn, "draw", '{"model": "m"}')
+    assert classes.vote(guess, "p-1", "late") == "closed"  # opening the draw round closed the first
+    assert classes.vote(drawn, "p-1", "cat", '{"token_id": 7, "seed": 9223372036854775807}') == "counted"
+    assert classes.vote(drawn, "p-1", "dog") == "again"
+    [ballot] = classes.ballots(drawn)
+    assert (ballot.person, ballot.answer, ballot.detail) == ("p-1", "cat", '{"token_id": 7, "seed": 9223372036854775807}')
+    assert classes.clear("ABCD") == 2
+    assert classes.rounds("ABCD") == [] and classes.ballots(drawn) == []
+    assert len(classes.members("ABCD")) == 2
