@@ -32,7 +32,9 @@ HEALTH_PATH = "/_stcore/health"
 APP_PORT = 8501
 VLLM_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 # Not applied by kustomize on purpose: it holds placeholders (see its header).
-NOT_IN_KUSTOMIZATION = {"secret.yaml"}
+NOT_IN_KUSTOMIZATION = {"secret.yaml", "httproute.yaml"}  # the route needs the Gateway API's CRDs
+# HTTPRoute is a CRD: kubernetes-validate has no schema for it, so the CRD's own schema is kept here.
+HTTPROUTE_SCHEMA = Path(__file__).parent / "schemas" / "httproute-v1-experimental-v1.6.1.json"
 CLUSTER_SCOPED = {"Namespace"}
 
 
@@ -118,7 +120,33 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
 
 
+def _strict(schema: Any) -> Any:
+    """The schema with unknown fields refused wherever it lists the fields, as `kubectl apply` does."""
+    if isinstance(schema, list):
+        return [_strict(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    strict = {key: _strict(value) for key, value in schema.items()}
+    if "properties" in schema and "additionalProperties" not in schema:
+        strict["additionalProperties"] = False
+    return strict
+
+
+def _validate_httproute(doc: dict) -> None:
+    import json
+
+    import jsonschema
+
+    schema = _strict(json.loads(HTTPROUTE_SCHEMA.read_text()))
+    errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(doc), key=lambda e: list(e.path))
+    if errors:
+        pytest.fail("\n".join(f"{'.'.join(map(str, e.path))}: {e.message}" for e in errors))
+
+
 def _validate(doc: dict, version: str) -> None:
+    if doc.get("apiVersion", "").startswith("gateway.networking.k8s.io/") and doc.get("kind") == "HTTPRoute":
+        _validate_httproute(doc)
+        return
     try:
         kubernetes_validate.validate(doc, version, strict=True)
     except kubernetes_validate.SchemaNotFoundError as e:  # it only warns on the command line
@@ -234,6 +262,31 @@ def test_ingress_routes_to_the_app_service_with_sticky_cookie_and_long_timeouts(
         (port,) = [p for p in service["spec"]["ports"] if wanted in (p["port"], p.get("name"))]
         assert port["port"] == APP_PORT
         assert _app()[0] in _pods_selected(service["spec"]["selector"])
+
+
+def test_httproute_routes_to_the_app_service_with_a_session_cookie():
+    (route,) = _of_kind("HTTPRoute")
+    (rule,) = route["spec"]["rules"]
+    persistence = rule["sessionPersistence"]
+    assert persistence["type"] == "Cookie" and persistence["sessionName"]
+    # The CRD's CEL rule that JSON Schema cannot check: a permanent cookie needs its lifetime.
+    assert persistence["cookieConfig"]["lifetimeType"] != "Permanent" or persistence["absoluteTimeout"]
+    (backend,) = rule["backendRefs"]
+    service = _one("Service", backend["name"])
+    assert backend["port"] in [p["port"] for p in service["spec"]["ports"]] and backend["port"] == APP_PORT
+    assert _app()[0] in _pods_selected(service["spec"]["selector"])
+    assert route["spec"]["hostnames"] == [r["host"] for r in _of_kind("Ingress")[0]["spec"]["rules"]]
+
+
+def test_httproute_schema_refuses_a_misspelt_session_field():
+    (route,) = _of_kind("HTTPRoute")
+    broken = copy.deepcopy(route)
+    broken["spec"]["rules"][0]["sessionPersistence"]["sesionName"] = "typo"
+    broken["spec"]["rules"][0]["sessionPersistence"]["type"] = "Magic"
+    with pytest.raises(pytest.fail.Exception) as caught:
+        _validate_httproute(broken)
+    assert "'sesionName' was unexpected" in str(caught.value)
+    assert "'Magic' is not one of ['Cookie', 'Header']" in str(caught.value)
 
 
 def test_app_probes_hit_streamlit_health_on_8501():
