@@ -49,9 +49,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STREAMLIT_SERVER_FILE_WATCHER_TYPE=none \
     STREAMLIT_BROWSER_GATHER_USAGE_STATS=false
 
-# The app runs as this user, never as root. uid/gid 10001 is what deploy/k8s runs the pods as.
-RUN groupadd --system --gid 10001 mirror \
- && useradd --system --uid 10001 --gid mirror --create-home --home-dir /home/mirror \
+# The app runs as this user, never as root. uid/gid 10001 is what deploy/k8s runs the pods as; a
+# Hugging Face Docker Space runs its container as uid 1000 (`make space-streamlit` sets that default).
+ARG APP_UID=10001
+RUN groupadd --system --gid ${APP_UID} mirror \
+ && useradd --system --uid ${APP_UID} --gid mirror --create-home --home-dir /home/mirror \
       --shell /usr/sbin/nologin mirror \
  && install -d -o mirror -g mirror /opt/magic-mirror/cache /data
 

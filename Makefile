@@ -8,6 +8,7 @@
 #   make run-ru    the app on the optional Gemma-3-270M, which writes Russian (installs it once, 238 MB)
 #   make docker-check  build the Docker image, run it, chat through it in Chromium, check it (as root;
 #                  starts dockerd and makes a base image from Debian's packages when needed)
+#   make space-streamlit  assemble a Hugging Face Docker Space of the dashboard in build/space-streamlit
 #   make bench     generation benchmark
 #   make clean     remove caches and test artifacts (make distclean: also .venv)
 #
@@ -39,10 +40,10 @@ PYTEST_ARGS ?=
 # so CI can never go green without having driven the real page.
 E2E_REQUIRE_BROWSER ?= $(if $(CI),1,0)
 
-.PHONY: help setup run run-fast run-ru llamacpp test docker-check bench system-deps clean distclean
+.PHONY: help setup run run-fast run-ru llamacpp test docker-check space-streamlit bench system-deps clean distclean
 
 help:
-	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
 
 # scripts/install.sh is the one install script; the Dockerfile runs it too.
 # The app: wheels only, nothing is compiled.
@@ -119,6 +120,9 @@ test: $(DEV_STAMP) $(LLAMACPP_STAMP) $(VENV)/.stamp-ru system-deps
 	exit $$rc
 
 # The image test alone, with its figures (build time and image size) printed last.
+space-streamlit:
+	bash scripts/space-streamlit.sh build/space-streamlit
+
 docker-check: $(DEV_STAMP) system-deps
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 E2E_REQUIRE_BROWSER=1 \
 	  $(BIN)/python -m pytest tests/e2e/test_docker_image.py -p no:cacheprovider $(PYTEST_ARGS)

@@ -140,28 +140,29 @@ def _image_id(tag: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def build_image(base: str, log: Path) -> Built:
-    previous = _image_id(IMAGE)
+def build_image(base: str, log: Path, context: Path = ROOT, tag: str = IMAGE) -> Built:
+    """Build the Dockerfile in `context` (the repository by default) as `tag`."""
+    previous = _image_id(tag)
     start = time.monotonic()
-    done = subprocess.run(["docker", "build", "--network", "host", "--build-arg", f"BASE_IMAGE={base}", "-t", IMAGE,
-                           str(ROOT)], capture_output=True, text=True, timeout=1800,
+    done = subprocess.run(["docker", "build", "--network", "host", "--build-arg", f"BASE_IMAGE={base}", "-t", tag,
+                           str(context)], capture_output=True, text=True, timeout=1800,
                           env={**os.environ, "DOCKER_BUILDKIT": "0"})  # the legacy builder: no buildx needed
     seconds = time.monotonic() - start
     log.write_text(done.stdout + done.stderr)
     if done.returncode != 0:
         raise RuntimeError(f"docker build failed after {seconds:.0f} s; the log ends:\n{(done.stdout + done.stderr)[-3000:]}")
-    if previous not in (None, _image_id(IMAGE)):
+    if previous not in (None, _image_id(tag)):
         # The previous image, now untagged. Not `docker image prune`: it would also drop the build
         # stage's images, the cache that lets the next build skip the install.
         docker("image", "rm", previous, check=False)
-    size = int(docker("image", "inspect", IMAGE, "--format", "{{.Size}}").stdout.strip())
-    history = docker("history", "--no-trunc", "--format", "{{json .}}", IMAGE).stdout.splitlines()
+    size = int(docker("image", "inspect", tag, "--format", "{{.Size}}").stdout.strip())
+    history = docker("history", "--no-trunc", "--format", "{{json .}}", tag).stdout.splitlines()
     layers = []
     for line in history:
         entry = json.loads(line)
         layers.append((entry["CreatedBy"][-90:], _bytes(entry["Size"])))
     layers.sort(key=lambda layer: -layer[1])
-    return Built(IMAGE, seconds, size, layers)
+    return Built(tag, seconds, size, layers)
 
 
 def _bytes(size: str) -> int:

@@ -15,6 +15,8 @@ import uuid
 import pytest
 from docker_kit import (
     APP_UID,
+    EXTRAS,
+    ROOT,
     DockerUnavailable,
     build_image,
     docker,
@@ -135,3 +137,40 @@ def test_the_image_serves_a_chat_as_a_non_root_user_and_keeps_saved_work(image, 
     finally:
         docker("rm", "-f", second, check=False)
     assert re.search(r"\d", REPORT["image size"])
+
+
+def test_the_hugging_face_space_image_runs_as_uid_1000_on_its_app_port(image, artifacts_dir, tmp_path):
+    """`make space-streamlit`'s folder, built as Spaces build it (its own Dockerfile, no build arguments but
+    the base image) and run as Spaces run it: as uid 1000, on the port its front matter names."""
+    import shutil
+    import subprocess
+    import urllib.request
+
+    import yaml
+
+    space = tmp_path / "space"
+    subprocess.run(["bash", str(ROOT / "scripts" / "space-streamlit.sh"), str(space)], check=True, timeout=120)
+    if EXTRAS.is_dir():  # the same build inputs as the repository's image (a CA bundle, the torch wheel)
+        shutil.copytree(EXTRAS, space / "docker-build-extra", copy_function=os.link)
+    port = yaml.safe_load((space / "README.md").read_text().split("---")[1])["app_port"]
+    built = build_image(ensure_base_image()[0], artifacts_dir / "docker-space-build.log", context=space,
+                        tag="magic-mirror-space:check")
+    REPORT["Space image build time"] = f"{built.seconds:.0f} s"
+    name = f"mm-space-{uuid.uuid4().hex[:8]}"
+    docker("run", "-d", "--name", name, "--user", "1000", "--health-interval", "2s", "-p", f"127.0.0.1::{port}",
+           built.tag)
+    try:
+        REPORT["Space image healthy after"] = f"{wait_healthy(name):.0f} s"
+        assert in_container(name, "id", "-u").stdout.strip() == "1000"
+        for path in ("/data", "/opt/magic-mirror/cache"):
+            assert in_container(name, "sh", "-c", f"test -w {path}").returncode == 0, f"{path} is not writable"
+        host_port = docker("port", name, f"{port}/tcp").stdout.strip().splitlines()[0].rsplit(":", 1)[1]
+        with urllib.request.urlopen(f"http://127.0.0.1:{host_port}/_stcore/health", timeout=10) as answer:
+            assert answer.read().decode().strip() == "ok"
+        # The weight cache was built into the image by the app user (uid 1000), so it can read and extend it.
+        assert in_container(name, "sh", "-c", "test -n \"$(ls -A /opt/magic-mirror/cache)\"").returncode == 0
+        logs = docker("logs", name, check=False)
+        assert "Traceback" not in logs.stdout + logs.stderr
+    finally:
+        docker("rm", "-f", name, check=False)
+        docker("image", "rm", "-f", built.tag, check=False)
