@@ -191,6 +191,10 @@ def test_a_non_root_user_is_created_and_switched_to_before_cmd(dockerfile: list[
                 created[words[-1]] = uid
     assert user in created or user in created.values(), f"USER {user} is not created by a RUN useradd"
     uid = created.get(user, user)
+    # The uid may come from a build argument (ARG APP_UID=10001): its default is the image's uid.
+    if arg := re.fullmatch(r"\$\{?(\w+)\}?", uid):
+        defaults = dict(i.value.split("=", 1) for i in dockerfile[: users[-1]] if i.cmd == "ARG" and "=" in i.value)
+        uid = defaults.get(arg.group(1), "")
     assert uid.isdigit() and int(uid) != 0, "give the user a fixed, non-zero uid"
 
     # deploy/k8s runs the pods as a numeric uid that must be this one.
