@@ -27,6 +27,7 @@ from mirror.ui.store import get_store
 
 JOIN_CODE, JOIN_NAME = "join_code", "join_name"
 JOIN_REFUSED = "join_refused"  # why the last try to join failed, shown once by the form
+CLASS_REFUSED = "class_refused"  # why the last guess, vote or draw was refused, shown once by the round
 
 
 def class_page() -> None:
@@ -87,6 +88,9 @@ def _student_round(store: Store, code: str, person: str) -> None:
     except StoreError as error:
         st.error(str(error))
         return
+    refused = st.session_state.pop(CLASS_REFUSED, None)
+    if refused:
+        st.error(refused)
     if current is None:
         st.info(t("classroom.class.waiting"))
         return
@@ -122,15 +126,18 @@ def _guess(store: Store, code: str, person: str, current: RoundRow, mine: str | 
         st.success(t("classroom.class.your_guess", guess=escape_markdown(mine)))
         return
     with st.form(f"guess_{current.id}"):
-        guess = st.text_input(t("classroom.class.guess"), max_chars=classroom.MAX_GUESS_CHARS, key=state.CLASS_GUESS)
-        sent = st.form_submit_button(t("classroom.class.send"), type="primary")
-    if sent:
-        try:
-            classroom.cast_vote(store, code, person, guess)
-        except (ClassError, StoreError) as error:
-            st.error(str(error))
-            return
-        st.rerun()
+        st.text_input(t("classroom.class.guess"), max_chars=classroom.MAX_GUESS_CHARS, key=state.CLASS_GUESS)
+        st.form_submit_button(t("classroom.class.send"), type="primary", on_click=_answer,
+                              args=(classroom.cast_vote, store, code, person, state.CLASS_GUESS))
+
+
+def _answer(act, store: Store, code: str, person: str, value: object) -> None:
+    """A student's guess, vote or draw, as a callback: done before the round's next run, which then
+    shows it; nothing reruns the whole page. `value` is the session key of a typed guess, or the value."""
+    try:
+        act(store, code, person, st.session_state.get(value) if value == state.CLASS_GUESS else value)
+    except (ClassError, StoreError, ModelLoadError) as error:
+        st.session_state[CLASS_REFUSED] = str(error)
 
 
 # --- Be the sampler ---------------------------------------------------------------------------------------
@@ -158,14 +165,8 @@ def _vote(store: Store, code: str, person: str, current: RoundRow, mine: str | N
     st.write(t("classroom.class.vote_prompt"))
     setup = SamplerSetup.from_json(current.setup)
     for candidate in setup.candidates:  # no probabilities: they wait for the reveal
-        if st.button(escape_markdown(token_label(candidate.text)), key=f"vote_{current.id}_{candidate.token_id}",
-                     width="stretch"):
-            try:
-                class_games.vote_for(store, code, person, candidate.token_id)
-            except (ClassError, StoreError) as error:
-                st.error(str(error))
-                return
-            st.rerun()
+        st.button(escape_markdown(token_label(candidate.text)), key=f"vote_{current.id}_{candidate.token_id}",
+                  width="stretch", on_click=_answer, args=(class_games.vote_for, store, code, person, candidate.token_id))
 
 
 # --- The class is the sampler -------------------------------------------------------------------------------
@@ -184,16 +185,13 @@ def _draw(store: Store, code: str, person: str, current: RoundRow, mine: str | N
         st.info(t("classroom.class.draws_over"))
         return
     st.write(t("classroom.class.draw_prompt"))
-    if st.button(t("classroom.class.draw"), key=f"draw_{current.id}", type="primary", width="stretch"):
-        setup = SamplerSetup.from_json(current.setup)
-        try:
-            lm = _round_model(setup.model)
-            with st.spinner(t("classroom.class.drawing")):
-                class_games.draw_for(store, lm, code, person)
-        except (ClassError, StoreError, ModelLoadError) as error:
-            st.error(str(error))
-            return
-        st.rerun()
+    st.button(t("classroom.class.draw"), key=f"draw_{current.id}", type="primary", width="stretch",
+              on_click=_answer, args=(_draw_with_round_model, store, code, person, None))
+
+
+def _draw_with_round_model(store: Store, code: str, person: str, _: None) -> None:
+    current = classroom.student_round(store, code, person)
+    class_games.draw_for(store, _round_model(SamplerSetup.from_json(current.setup).model), code, person)
 
 
 def _round_model(name: str) -> LoadedModel:

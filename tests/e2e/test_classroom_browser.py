@@ -17,6 +17,7 @@ import os
 import re
 import sqlite3
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -26,6 +27,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 LOAD_TIMEOUT_MS = 180_000
 LIVE_TIMEOUT_MS = 120_000  # a round redraws every 2 s; 31 pages on a small machine get room
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 STUDENTS = int(os.environ.get("MIRROR_E2E_STUDENTS", "30"))  # fewer only to debug the test itself
 PHONE = {"width": 390, "height": 844}
 
@@ -78,7 +80,15 @@ def until_all_show(pages, text: str | re.Pattern, clicked_at: float) -> list[flo
             if n not in seen and page.get_by_text(text).first.is_visible():
                 seen[n] = time.monotonic() - clicked_at
         if time.monotonic() > deadline:
-            pytest.fail(f"{len(pages) - len(seen)} students never saw {text!r}")
+            stuck = []
+            for n, page in enumerate(pages):
+                if n not in seen:
+                    app = page.get_by_test_id("stApp")
+                    stuck.append(f"student {n + 1}: script {app.get_attribute('data-test-script-state')}, "
+                                 f"connection {app.get_attribute('data-test-connection-state')}, page says: "
+                                 f"{page.get_by_test_id('stMain').inner_text()[:400]!r}")
+                    page.screenshot(path=str(ARTIFACTS / f"classroom-student-{n + 1}-stuck.png"), full_page=True)
+            pytest.fail(f"{len(stuck)} students never saw {text!r}:\n" + "\n".join(stuck))
         time.sleep(0.2)
     for page in pages:
         assert_no_exception(page)

@@ -151,7 +151,13 @@ def test_the_hugging_face_space_image_runs_as_uid_1000_on_its_app_port(image, ar
     space = tmp_path / "space"
     subprocess.run(["bash", str(ROOT / "scripts" / "space-streamlit.sh"), str(space)], check=True, timeout=120)
     if EXTRAS.is_dir():  # the same build inputs as the repository's image (a CA bundle, the torch wheel)
-        shutil.copytree(EXTRAS, space / "docker-build-extra", copy_function=os.link)
+        def link_or_copy(source: str, target: str) -> None:
+            try:
+                os.link(source, target)  # the same disk: no copy of the torch wheel
+            except OSError:
+                shutil.copy2(source, target)
+
+        shutil.copytree(EXTRAS, space / "docker-build-extra", copy_function=link_or_copy)
     port = yaml.safe_load((space / "README.md").read_text().split("---")[1])["app_port"]
     built = build_image(ensure_base_image()[0], artifacts_dir / "docker-space-build.log", context=space,
                         tag="magic-mirror-space:check")

@@ -38,7 +38,6 @@ MESSAGES: dict[str, Text] = {
         "Your device draws one token from the mirror's real distribution, with a seed of its own.",
         "Ваше устройство вытянет один токен из настоящего распределения зеркала со своим зерном."),
     "class.draw": Text("🎲 Draw my token", "🎲 Вытянуть токен"),
-    "class.drawing": Text("Drawing…", "Тянем…"),
     "class.you_drew": Text("You drew **{token}**: the sampler gives it {probability} (seed {seed}).",
                            "Вы вытянули **{token}**: сэмплер даёт этому токену {probability} (зерно {seed})."),
     "class.watch_projector": Text("Watch the projector: the class's draws build the distribution.",
