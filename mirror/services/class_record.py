@@ -78,11 +78,16 @@ def _round_summary(current: RoundRow, ballots: list[Ballot]) -> tuple[dict[str, 
 
 
 def record_csv(store: Store, code: str) -> str:
-    """The class's record as CSV (UTF-8 text; cells a spreadsheet would run as formulas are neutralised)."""
+    """The class's record as CSV."""
+    return rows_csv(class_record(store, code))
+
+
+def rows_csv(rows: list[dict[str, Any]]) -> str:
+    """Rows of `class_record` as CSV (UTF-8 text; cells a spreadsheet would run as formulas are neutralised)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS)
     writer.writeheader()
-    for row in class_record(store, code):
+    for row in rows:
         writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
     return out.getvalue()
 

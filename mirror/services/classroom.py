@@ -245,13 +245,13 @@ def compute_result(lm: LoadedModel, prompt: str, votes: list[tuple[str, str]], n
 
 def reveal(store: Store, lm: LoadedModel, code: str) -> RoundResult:
     """Close the current round and compute its result (a round revealed already keeps its result)."""
-    current = _current(store, code)
+    current = current_round(store, code)
     if current.result is not None:
         return RoundResult.from_json(current.result)
     names = dict(store.classes.members(current.code))
     result = compute_result(lm, current.prompt, store.classes.votes(current.id), names)
     if not store.classes.close_round(current.id, result.to_json()):
-        closed = _current(store, code)  # revealed by another replica meanwhile: show that one
+        closed = current_round(store, code)  # revealed by another replica meanwhile: show that one
         if closed.result is not None:
             return RoundResult.from_json(closed.result)
     return result
@@ -262,7 +262,7 @@ def continue_text(store: Store, lm: LoadedModel, code: str, params: SamplingPara
 
     Returns (the piece written, the new round's id), or (piece, None) when the model ended the text.
     """
-    current = _current(store, code)
+    current = current_round(store, code)
     # One token may end in part of a character (SmolLM2 writes most Cyrillic letters in two): the model
     # goes on until its piece ends on a whole character, and stopping the stream then ends the request.
     generation = Generation(lm, lm.encode(current.prompt), params.replace(max_new_tokens=PIECE_TOKENS))
@@ -278,10 +278,6 @@ def continue_text(store: Store, lm: LoadedModel, code: str, params: SamplingPara
 
 def current_round(store: Store, code: str) -> RoundRow:
     """The class's latest round; ClassError (for the teacher) when there is none."""
-    return _current(store, code)
-
-
-def _current(store: Store, code: str) -> RoundRow:
     current = store.classes.latest_round(check_class(store, code))
     if current is None:
         raise ClassError(t("classroom.error.no_round_teacher"))

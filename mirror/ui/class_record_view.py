@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from mirror.i18n import t
-from mirror.services.class_record import COLUMNS, class_record, clear_record, record_csv
+from mirror.services.class_record import COLUMNS, class_record, clear_record, rows_csv
 from mirror.services.store import StoreError
 from mirror.ui.class_views import game_title
 from mirror.ui.store import get_store
@@ -31,11 +31,10 @@ def rounds_tab(class_code: str | None, allowed: bool) -> None:
         st.success(t("classroom.record.cleared", code=class_code, count=notice))
     try:
         rows = class_record(store, class_code)
-        csv_text = record_csv(store, class_code)
     except StoreError as error:
         st.error(str(error))
         return
-    st.download_button(t("classroom.record.csv"), csv_text, file_name=f"class-{class_code}-rounds.csv",
+    st.download_button(t("classroom.record.csv"), rows_csv(rows), file_name=f"class-{class_code}-rounds.csv",
                        mime="text/csv")
     table = pd.DataFrame(rows, columns=list(COLUMNS))[list(SHOWN)]
     table["game"] = table["game"].map(game_title)

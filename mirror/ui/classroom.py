@@ -17,7 +17,7 @@ from mirror.services.class_games import DRAW_GAME, VOTE_GAME, SamplerSetup, Vote
 from mirror.services.classroom import ClassError, RoundResult
 from mirror.services.join import JOIN_QUERY
 from mirror.services.store import Store, StoreError
-from mirror.services.store.classes import RoundRow
+from mirror.services.store.classes import Ballot, RoundRow
 from mirror.text import escape_markdown
 from mirror.ui import state
 from mirror.ui.class_views import REFRESH_S, game_title, prompt_box, token_label
@@ -84,7 +84,7 @@ def _join(store: Store, person: str) -> None:
 def _student_round(store: Store, code: str, person: str) -> None:
     try:
         current = store.classes.latest_round(code)
-        mine = store.classes.vote_of(current.id, person) if current else None
+        ballot = store.classes.ballot_of(current.id, person) if current else None
     except StoreError as error:
         st.error(str(error))
         return
@@ -97,11 +97,11 @@ def _student_round(store: Store, code: str, person: str) -> None:
     st.caption(game_title(current.game))
     prompt_box(current.prompt, big=True)
     if current.game == VOTE_GAME:
-        _vote(store, code, person, current, mine)
+        _vote(store, code, person, current, ballot)
     elif current.game == DRAW_GAME:
-        _draw(store, code, person, current, mine)
+        _draw(store, code, person, current, ballot)
     else:
-        _guess(store, code, person, current, mine)
+        _guess(store, code, person, current, ballot.answer if ballot else None)
 
 
 # --- Guess the next word -------------------------------------------------------------------------------
@@ -143,24 +143,24 @@ def _answer(act, store: Store, code: str, person: str, value: object) -> None:
 # --- Be the sampler ---------------------------------------------------------------------------------------
 
 
-def _vote(store: Store, code: str, person: str, current: RoundRow, mine: str | None) -> None:
+def _vote(store: Store, code: str, person: str, current: RoundRow, ballot: Ballot | None) -> None:
     if current.result is not None:
         result = VoteResult.from_json(current.result)
         if result.choice is not None:
             st.success(t("classroom.class.class_chose", token=escape_markdown(token_label(result.choice.text)),
                          probability=fmt_percent(result.choice.prob, 1)))
-        if mine is not None:
-            row = next((r for r in result.rows if r.text == mine), None)
+        if ballot is not None:
+            row = next((r for r in result.rows if r.token_id == class_games.ballot_token(ballot)), None)
             if row is not None:
-                st.write(t("classroom.class.you_voted_prob", token=escape_markdown(token_label(mine)),
+                st.write(t("classroom.class.you_voted_prob", token=escape_markdown(token_label(row.text)),
                            probability=fmt_percent(row.prob, 1)))
         st.caption(t("classroom.class.wait_next"))
         return
     if current.closed_at is not None:
         st.info(t("classroom.class.closed"))
         return
-    if mine is not None:
-        st.success(t("classroom.class.your_vote", token=escape_markdown(token_label(mine))))
+    if ballot is not None:
+        st.success(t("classroom.class.your_vote", token=escape_markdown(token_label(ballot.answer))))
         return
     st.write(t("classroom.class.vote_prompt"))
     setup = SamplerSetup.from_json(current.setup)
@@ -172,13 +172,11 @@ def _vote(store: Store, code: str, person: str, current: RoundRow, mine: str | N
 # --- The class is the sampler -------------------------------------------------------------------------------
 
 
-def _draw(store: Store, code: str, person: str, current: RoundRow, mine: str | None) -> None:
-    if mine is not None:
-        ballot = next((b for b in store.classes.ballots(current.id) if b.person == person), None)
-        drawn = class_games.draw_of(ballot) if ballot else None
-        if drawn is not None:
-            st.success(t("classroom.class.you_drew", token=escape_markdown(token_label(drawn.text)),
-                         probability=fmt_percent(drawn.prob, 1), seed=drawn.seed))
+def _draw(store: Store, code: str, person: str, current: RoundRow, ballot: Ballot | None) -> None:
+    if ballot is not None:
+        drawn = class_games.draw_of(ballot)
+        st.success(t("classroom.class.you_drew", token=escape_markdown(token_label(drawn.text)),
+                     probability=fmt_percent(drawn.prob, 1), seed=drawn.seed))
         st.caption(t("classroom.class.watch_projector"))
         return
     if current.closed_at is not None:

@@ -44,6 +44,7 @@ _VOTE = ("INSERT INTO votes (round_id, person, guess, at, detail) SELECT ?, ?, ?
 _VOTE_OF = "SELECT guess FROM votes WHERE round_id = ? AND person = ?"
 _VOTES = "SELECT person, guess FROM votes WHERE round_id = ? ORDER BY at, person"
 _BALLOTS = "SELECT person, guess, detail, at FROM votes WHERE round_id = ? ORDER BY at, person"
+_BALLOT_OF = "SELECT person, guess, detail, at FROM votes WHERE round_id = ? AND person = ?"
 _CLEAR_VOTES = "DELETE FROM votes WHERE round_id IN (SELECT id FROM rounds WHERE code = ?)"
 _CLEAR_ROUNDS = "DELETE FROM rounds WHERE code = ?"
 _COUNT_VOTES = "SELECT COUNT(*) FROM votes WHERE round_id = ?"
@@ -169,6 +170,11 @@ class ClassTables:
 
     def ballots(self, round_id: int) -> list[Ballot]:
         return [Ballot(*row) for row in self._query(_BALLOTS, (round_id,))]
+
+    def ballot_of(self, round_id: int, person: str) -> Ballot | None:
+        """The person's ballot in the round, or None."""
+        rows = self._query(_BALLOT_OF, (round_id, person))
+        return Ballot(*rows[0]) if rows else None
 
     def count_votes(self, round_id: int) -> int:
         return int(self._query(_COUNT_VOTES, (round_id,))[0][0])
