@@ -35,14 +35,15 @@ def token_label(text: str) -> str:
     return visible_whitespace(text) or "∅"
 
 
-def pair_chart(rows: Sequence[tuple[str, float, float]], class_name: str, model_name: str) -> None:
+def pair_chart(rows: Sequence[tuple[str, float, float]], class_name: str, model_name: str,
+               axis_key: str = "classroom.chart.share_sampler") -> None:
     """Two bars per label, in the order given: the class's share and the model's (or sampler's) probability."""
     data = pd.DataFrame([{"label": label, "who": who, "share": share}
                          for label, class_share, prob in rows
                          for who, share in ((class_name, class_share), (model_name, prob))])
     order = list(dict.fromkeys(label for label, _, _ in rows))
     chart = alt.Chart(data).mark_bar().encode(
-        y=alt.Y("label:N", sort=order, title=None), x=alt.X("share:Q", title=t("classroom.chart.share"),
+        y=alt.Y("label:N", sort=order, title=None), x=alt.X("share:Q", title=t(axis_key),
                                                            axis=alt.Axis(format="%")),
         color=alt.Color("who:N", title=None, sort=[class_name, model_name]), yOffset="who:N",
         tooltip=[alt.Tooltip("label:N", title=t("classroom.chart.word")),
@@ -53,7 +54,7 @@ def pair_chart(rows: Sequence[tuple[str, float, float]], class_name: str, model_
 
 def show_guess_result(result: RoundResult) -> None:
     pair_chart([(r.word, r.class_share, r.model_prob) for r in result.words], t("classroom.chart.class"),
-               t("classroom.chart.model"))
+               t("classroom.chart.model"), axis_key="classroom.chart.share")
     who = ", ".join(result.top_guessers) if result.top_guessers else t("classroom.result.nobody")
     st.success(t("classroom.result.top", word=escape_markdown(result.top_word),
                  probability=fmt_percent(result.top_prob, 0), who=escape_markdown(who)))

@@ -143,6 +143,8 @@ MESSAGES: dict[str, Text] = {
                             "На этом зеркало закончило текст. Начните новый раунд с другим запросом."),
     # the reveal
     "chart.share": Text("share of guesses / model probability", "доля догадок / вероятность модели"),
+    "chart.share_sampler": Text("share of the class / the sampler's probability",
+                                "доля класса / вероятность сэмплера"),
     "chart.class": Text("the class", "класс"),
     "chart.model": Text("the model", "модель"),
     "chart.word": Text("word", "слово"),
